@@ -1,0 +1,84 @@
+/* Per-connection state: creation (with its open event), fd-reuse detection, close. */
+#ifndef REDEYE_BPF_CONNECTIONS_H
+#define REDEYE_BPF_CONNECTIONS_H
+
+#include "maps.h"
+#include "socket_resolve.h"
+
+static __always_inline __u64 next_conn_id(void) {
+  __u32 zero = 0;
+  __u64* seq = bpf_map_lookup_elem(&conn_seq, &zero);
+  if (!seq) return 0;
+  *seq += 1;
+  return ((__u64)bpf_get_smp_processor_id() << 48) | *seq;
+}
+
+static __always_inline void fill_header(struct redeye_event_header* hdr, __u32 type, __u32 tgid,
+                                        __u32 fd, __u64 conn_id, __u64 ts) {
+  hdr->type = type;
+  hdr->tgid = tgid;
+  hdr->fd = fd;
+  hdr->pad = 0;
+  hdr->conn_id = conn_id;
+  hdr->ts_ns = ts;
+}
+
+/* Ring-buffer readers are woken in batches: per-event wakeups would cost a context switch per
+ * syscall. Userspace also polls with a short timeout, so a quiet stream is still delivered. */
+static __always_inline __u64 wakeup_flag(void) {
+  return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+                                                                       : BPF_RB_NO_WAKEUP;
+}
+
+static __always_inline void emit_conn_open(struct sock* sk, __u32 tgid, __u32 fd, __u64 conn_id,
+                                           __u8 origin, __u64 ts) {
+  struct redeye_conn_open_event ev = {};
+  fill_header(&ev.hdr, REDEYE_EV_CONN_OPEN, tgid, fd, conn_id, ts);
+  ev.origin = origin;
+  read_endpoints(sk, &ev);
+  bpf_get_current_comm(ev.comm, sizeof(ev.comm));
+  if (bpf_ringbuf_output(&events, &ev, sizeof(ev), wakeup_flag())) {
+    count_drop(REDEYE_DROP_RINGBUF_FULL);
+  }
+}
+
+/* Starts tracking (tgid, fd) -> sk, replacing whatever stale entry held the key. */
+static __always_inline struct redeye_conn_state* conn_start(struct sock* sk, __u32 tgid, __u32 fd,
+                                                            __u8 origin, __u64 ts) {
+  struct redeye_conn_key key = {.tgid = tgid, .fd = fd};
+  struct redeye_conn_state state = {};
+  state.sk = (__u64)sk;
+  state.conn_id = next_conn_id();
+  if (bpf_map_update_elem(&conns, &key, &state, BPF_ANY)) {
+    count_drop(REDEYE_DROP_CONN_TABLE_FULL);
+    return NULL;
+  }
+  emit_conn_open(sk, tgid, fd, state.conn_id, origin, ts);
+  return bpf_map_lookup_elem(&conns, &key);
+}
+
+/* The state for (tgid, fd), created on first sight. A different sk under the same key means
+ * the fd was reused without a close we saw: that is a new connection. */
+static __always_inline struct redeye_conn_state* conn_find_or_start(struct sock* sk, __u32 tgid,
+                                                                    __u32 fd, __u64 ts) {
+  struct redeye_conn_key key = {.tgid = tgid, .fd = fd};
+  struct redeye_conn_state* state = bpf_map_lookup_elem(&conns, &key);
+  if (state && state->sk == (__u64)sk) return state;
+  return conn_start(sk, tgid, fd, REDEYE_ORIGIN_EXISTING, ts);
+}
+
+static __always_inline void conn_close(__u32 tgid, __u32 fd, __u64 ts) {
+  struct redeye_conn_key key = {.tgid = tgid, .fd = fd};
+  struct redeye_conn_state* state = bpf_map_lookup_elem(&conns, &key);
+  if (!state) return;
+  struct redeye_conn_close_event ev = {};
+  fill_header(&ev.hdr, REDEYE_EV_CONN_CLOSE, tgid, fd, state->conn_id, ts);
+  ev.bytes_in = state->bytes_in;
+  ev.bytes_out = state->bytes_out;
+  bpf_map_delete_elem(&conns, &key);
+  if (bpf_ringbuf_output(&events, &ev, sizeof(ev), wakeup_flag())) {
+    count_drop(REDEYE_DROP_RINGBUF_FULL);
+  }
+}
+
+#endif /* REDEYE_BPF_CONNECTIONS_H */

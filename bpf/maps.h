@@ -1,0 +1,117 @@
+/* Maps and load-time settings shared by every program in redeye.bpf.c. */
+#ifndef REDEYE_BPF_MAPS_H
+#define REDEYE_BPF_MAPS_H
+
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+
+#include "redeye/abi.h"
+
+/* Settings written by userspace into .rodata before load; the verifier prunes dead branches. */
+const volatile bool follow_all = true;      /* follow every process not marked IGNORE */
+const volatile bool empty_programs = false; /* benchmark floor: attach, do nothing */
+const volatile __u32 capture_bytes = 4096;  /* payload prefix copied per syscall */
+const volatile __u32 wakeup_bytes = 256 * 1024; /* wake the reader once this much is queued */
+
+/* Kinds of user buffer a stashed syscall carries. */
+enum stash_kind {
+  STASH_PLAIN = 0,  /* read/write/recvfrom/sendto: one buffer */
+  STASH_IOV = 1,    /* readv/writev: iovec array */
+  STASH_MSG = 2,    /* recvmsg/sendmsg: user_msghdr */
+  STASH_NODATA = 3, /* sendfile: bytes come from a file, nothing to copy */
+  STASH_ACCEPT = 4,
+  STASH_CONNECT = 5,
+};
+
+/* Syscall arguments saved at entry, consumed at exit (key: pid_tgid, i.e. per thread). */
+struct stashed_args {
+  __u64 buf; /* buffer, iovec array or msghdr, by kind */
+  __u64 sk;  /* struct sock resolved at entry (0 for accept) */
+  __u32 fd;
+  __u32 iovcnt;
+  __u8 kind;
+  __u8 direction;
+  __u8 pad[6];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_RINGBUF);
+  __uint(max_entries, 8 * 1024 * 1024);
+} events SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u32);  /* tgid */
+  __type(value, __u8); /* enum redeye_filter_action */
+} pid_filter SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u64); /* pid_tgid */
+  __type(value, struct stashed_args);
+} stash SEC(".maps");
+
+/* LRU: connections whose close we never see (process killed, fd passed away) age out instead
+ * of filling the table. Userspace sizes it from the config before load. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536);
+  __type(key, struct redeye_conn_key);
+  __type(value, struct redeye_conn_state);
+} conns SEC(".maps");
+
+/* Data events are assembled here (too big for the 512-byte stack), then copied to the ring
+ * buffer with their exact size. Twice the capture limit so the verifier can prove
+ * offset + length stays inside. */
+struct data_scratch {
+  __u8 raw[sizeof(struct redeye_data_event) + 2 * REDEYE_MAX_CAPTURE];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct data_scratch);
+} scratch SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, REDEYE_DROP_MAX);
+  __type(key, __u32);
+  __type(value, __u64);
+} drops SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, REDEYE_STAT_MAX);
+  __type(key, __u32);
+  __type(value, __u64);
+} stats SEC(".maps");
+
+/* Per-CPU sequence for connection ids: id = cpu << 48 | sequence. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, __u64);
+} conn_seq SEC(".maps");
+
+static __always_inline void count_drop(__u32 reason) {
+  __u64* v = bpf_map_lookup_elem(&drops, &reason);
+  if (v) *v += 1;
+}
+
+static __always_inline void count_stat(__u32 stat, __u64 n) {
+  __u64* v = bpf_map_lookup_elem(&stats, &stat);
+  if (v) *v += n;
+}
+
+static __always_inline bool process_followed(__u32 tgid) {
+  __u8* action = bpf_map_lookup_elem(&pid_filter, &tgid);
+  if (follow_all) return !action || *action != REDEYE_FILTER_IGNORE;
+  return action && *action == REDEYE_FILTER_FOLLOW;
+}
+
+#endif /* REDEYE_BPF_MAPS_H */

@@ -1,0 +1,91 @@
+/* Copying the payload prefix of one syscall from user memory and emitting it. */
+#ifndef REDEYE_BPF_PAYLOAD_H
+#define REDEYE_BPF_PAYLOAD_H
+
+#include "connections.h"
+
+#define CAPTURE_MASK (REDEYE_MAX_CAPTURE - 1)
+
+/* min(v, max) that the verifier can see is bounded: clang otherwise passes the helper the
+ * unclamped register it compared, and the verifier rejects a possibly negative length. The
+ * mask is a no-op (max <= REDEYE_MAX_CAPTURE) that clang cannot remove from inline asm. */
+static __always_inline __u64 bounded_len(__u64 v, __u64 max) {
+  if (v > max) v = max;
+  asm volatile("%[v] &= 0x3fff" : [v] "+r"(v));
+  return v;
+}
+
+/* The first iovec's buffer, or the plain buffer: where classification peeks. */
+static __always_inline void* first_buffer(const struct stashed_args* args) {
+  if (args->kind == STASH_PLAIN) return (void*)args->buf;
+  struct iovec iov = {};
+  void* iov_array = (void*)args->buf;
+  if (args->kind == STASH_MSG) {
+    struct user_msghdr msg = {};
+    if (bpf_probe_read_user(&msg, sizeof(msg), (void*)args->buf)) return NULL;
+    iov_array = msg.msg_iov;
+  }
+  if (!iov_array || bpf_probe_read_user(&iov, sizeof(iov), iov_array)) return NULL;
+  return iov.iov_base;
+}
+
+/* Copies up to `want` bytes from an iovec array into data[]. Returns bytes copied. */
+static __always_inline __u32 copy_iovecs(__u8* data, struct iovec* iov_array, __u64 iovcnt,
+                                         __u32 want) {
+  __u32 copied = 0;
+#pragma unroll
+  for (int i = 0; i < REDEYE_MAX_IOV; i++) {
+    if (i >= iovcnt || copied >= want) break;
+    struct iovec iov = {};
+    if (bpf_probe_read_user(&iov, sizeof(iov), &iov_array[i])) break;
+    __u64 off = bounded_len(copied, CAPTURE_MASK);
+    __u64 len = bounded_len(iov.iov_len < want - copied ? iov.iov_len : want - copied,
+                            REDEYE_MAX_CAPTURE);
+    if (bpf_probe_read_user(data + off, len, iov.iov_base)) break;
+    copied += len;
+  }
+  return copied;
+}
+
+static __always_inline __u32 copy_payload(__u8* data, const struct stashed_args* args, __u32 want) {
+  if (args->kind == STASH_PLAIN) {
+    __u64 len = bounded_len(want, REDEYE_MAX_CAPTURE);
+    if (bpf_probe_read_user(data, len, (void*)args->buf)) return 0;
+    return len;
+  }
+  struct iovec* iov_array = (struct iovec*)args->buf;
+  __u64 iovcnt = args->iovcnt;
+  if (args->kind == STASH_MSG) {
+    struct user_msghdr msg = {};
+    if (bpf_probe_read_user(&msg, sizeof(msg), (void*)args->buf)) return 0;
+    iov_array = msg.msg_iov;
+    iovcnt = msg.msg_iovlen;
+  }
+  return copy_iovecs(data, iov_array, iovcnt, want);
+}
+
+static __always_inline void emit_data(const struct stashed_args* args,
+                                      const struct redeye_conn_state* conn, __u32 tgid,
+                                      __u32 total, __u64 ts) {
+  __u32 zero = 0;
+  struct data_scratch* s = bpf_map_lookup_elem(&scratch, &zero);
+  if (!s) return;
+  struct redeye_data_event* ev = (struct redeye_data_event*)s->raw;
+  __u32 want = total < capture_bytes ? total : capture_bytes;
+  __u32 captured = 0;
+  if (args->kind != STASH_NODATA && want > 0) {
+    captured = copy_payload(ev->data, args, want);
+    if (captured == 0) count_drop(REDEYE_DROP_READ_USER_FAILED);
+  }
+  if (total > captured) count_stat(REDEYE_STAT_BYTES_TRUNCATED, total - captured);
+  fill_header(&ev->hdr, REDEYE_EV_DATA, tgid, args->fd, conn->conn_id, ts);
+  ev->total_len = total;
+  ev->captured_len = captured;
+  ev->direction = args->direction;
+  ev->protocol = conn->protocol;
+  ev->role = conn->role;
+  __u64 size = sizeof(struct redeye_data_event) + bounded_len(captured, REDEYE_MAX_CAPTURE);
+  if (bpf_ringbuf_output(&events, ev, size, wakeup_flag())) count_drop(REDEYE_DROP_RINGBUF_FULL);
+}
+
+#endif /* REDEYE_BPF_PAYLOAD_H */

@@ -1,0 +1,130 @@
+/* Kernel <-> userspace ABI: every struct that crosses the ring buffer or a map.
+ * Plain C, fixed-width fields, no kernel headers: compiled by clang -target bpf and by C++.
+ * The C++ side static_asserts the sizes (userspace/bpf/abi_checks.cpp). */
+#ifndef REDEYE_ABI_H
+#define REDEYE_ABI_H
+
+#ifdef __bpf__
+/* vmlinux-style types come from kernel_types.h */
+#else
+#include <linux/types.h>
+#endif
+
+/* Largest payload prefix copied per syscall. Power of two (verifier bound masks). */
+#define REDEYE_MAX_CAPTURE 8192
+/* How many iovec segments readv/writev/sendmsg/recvmsg copy from. */
+#define REDEYE_MAX_IOV 8
+/* Unclassified connections are inspected this many times before they are left alone. */
+#define REDEYE_CLASSIFY_ATTEMPTS 8
+
+enum redeye_event_type {
+  REDEYE_EV_CONN_OPEN = 1,    /* first sight of a followed TCP connection */
+  REDEYE_EV_DATA = 2,         /* payload of one read/write on an HTTP connection */
+  REDEYE_EV_CONN_CLOSE = 3,   /* close() of a followed connection */
+  REDEYE_EV_PROCESS_EXIT = 4, /* a thread-group leader exited: its fds are gone */
+};
+
+enum redeye_direction {
+  REDEYE_DIR_INBOUND = 0,  /* the process read it */
+  REDEYE_DIR_OUTBOUND = 1, /* the process wrote it */
+};
+
+/* How the connection was first seen. */
+enum redeye_conn_origin {
+  REDEYE_ORIGIN_ACCEPT = 1,
+  REDEYE_ORIGIN_CONNECT = 2,
+  REDEYE_ORIGIN_EXISTING = 3, /* opened before the agent started, or evicted and re-found */
+};
+
+enum redeye_protocol {
+  REDEYE_PROTO_UNKNOWN = 0,
+  REDEYE_PROTO_HTTP1 = 1,
+  REDEYE_PROTO_OTHER = 255, /* gave up classifying: only byte counts from here on */
+};
+
+enum redeye_role {
+  REDEYE_ROLE_UNKNOWN = 0,
+  REDEYE_ROLE_SERVER = 1,
+  REDEYE_ROLE_CLIENT = 2,
+};
+
+/* Every reason the kernel side can lose an event. Index into the `drops` per-CPU array. */
+enum redeye_drop_reason {
+  REDEYE_DROP_RINGBUF_FULL = 0,     /* bpf_ringbuf_output failed */
+  REDEYE_DROP_STASH_FULL = 1,       /* no room to stash syscall args at entry */
+  REDEYE_DROP_CONN_TABLE_FULL = 2,  /* could not insert connection state */
+  REDEYE_DROP_READ_USER_FAILED = 3, /* payload could not be copied from user memory */
+  REDEYE_DROP_MAX = 4,
+};
+
+/* Kernel-side counters that are not drops. Index into the `stats` per-CPU array. */
+enum redeye_stat {
+  REDEYE_STAT_SYSCALLS_SEEN = 0,     /* socket syscalls of followed processes */
+  REDEYE_STAT_BYTES_TRUNCATED = 1,   /* payload bytes beyond the capture limit (not copied) */
+  REDEYE_STAT_CONN_CLASSIFIED = 2,   /* connections recognised as HTTP/1.x */
+  REDEYE_STAT_CONN_UNCLASSIFIED = 3, /* connections given up on (not HTTP) */
+  REDEYE_STAT_MAX = 4,
+};
+
+/* Values of the `pid_filter` map (key: tgid). */
+enum redeye_filter_action {
+  REDEYE_FILTER_IGNORE = 1, /* never follow this process (e.g. redeye itself) */
+  REDEYE_FILTER_FOLLOW = 2, /* follow it (used when follow_all is off) */
+};
+
+struct redeye_event_header {
+  __u32 type; /* enum redeye_event_type */
+  __u32 tgid;
+  __u32 fd;
+  __u32 pad;
+  __u64 conn_id; /* unique per connection for the agent's lifetime */
+  __u64 ts_ns;   /* CLOCK_MONOTONIC (bpf_ktime_get_ns) at syscall exit */
+};
+
+struct redeye_conn_open_event {
+  struct redeye_event_header hdr;
+  __u16 family; /* AF_INET / AF_INET6 */
+  __u16 local_port;
+  __u16 remote_port;
+  __u8 origin; /* enum redeye_conn_origin */
+  __u8 pad;
+  __u8 local_addr[16]; /* IPv4 in the first 4 bytes */
+  __u8 remote_addr[16];
+  char comm[16];
+};
+
+struct redeye_data_event {
+  struct redeye_event_header hdr;
+  __u32 total_len;    /* bytes the syscall moved */
+  __u32 captured_len; /* bytes copied into data[] (<= total_len) */
+  __u8 direction;     /* enum redeye_direction */
+  __u8 protocol;      /* enum redeye_protocol */
+  __u8 role;          /* enum redeye_role */
+  __u8 pad[5];
+  __u8 data[]; /* captured_len bytes follow */
+};
+
+struct redeye_conn_close_event {
+  struct redeye_event_header hdr;
+  __u64 bytes_in;
+  __u64 bytes_out;
+};
+
+/* Per-connection state kept by the kernel, key: struct redeye_conn_key. */
+struct redeye_conn_key {
+  __u32 tgid;
+  __u32 fd;
+};
+
+struct redeye_conn_state {
+  __u64 sk; /* struct sock address: detects fd reuse we did not see close */
+  __u64 conn_id;
+  __u64 bytes_in;
+  __u64 bytes_out;
+  __u8 protocol;
+  __u8 role;
+  __u8 classify_attempts;
+  __u8 pad[5];
+};
+
+#endif /* REDEYE_ABI_H */

@@ -1,0 +1,37 @@
+#include "bpf/event_decoder.h"
+
+namespace redeye {
+
+static_assert(sizeof(redeye_event_header) == 32);
+static_assert(sizeof(redeye_conn_open_event) == 88);
+static_assert(sizeof(redeye_data_event) == 48);
+static_assert(sizeof(redeye_conn_close_event) == 48);
+static_assert(sizeof(redeye_conn_state) == 40);
+
+DecodedEvent decode_event(std::span<const uint8_t> record) {
+  if (record.size() < sizeof(redeye_event_header)) return MalformedEvent{};
+  const auto* hdr = reinterpret_cast<const redeye_event_header*>(record.data());
+  switch (hdr->type) {
+    case REDEYE_EV_CONN_OPEN:
+      if (record.size() != sizeof(redeye_conn_open_event)) return MalformedEvent{};
+      return reinterpret_cast<const redeye_conn_open_event*>(record.data());
+    case REDEYE_EV_DATA: {
+      if (record.size() < sizeof(redeye_data_event)) return MalformedEvent{};
+      const auto* ev = reinterpret_cast<const redeye_data_event*>(record.data());
+      if (ev->captured_len > ev->total_len ||
+          record.size() < sizeof(redeye_data_event) + ev->captured_len) {
+        return MalformedEvent{};
+      }
+      return DataEvent{ev, record.subspan(sizeof(redeye_data_event), ev->captured_len)};
+    }
+    case REDEYE_EV_CONN_CLOSE:
+      if (record.size() != sizeof(redeye_conn_close_event)) return MalformedEvent{};
+      return reinterpret_cast<const redeye_conn_close_event*>(record.data());
+    case REDEYE_EV_PROCESS_EXIT:
+      return hdr;
+    default:
+      return MalformedEvent{};
+  }
+}
+
+}  // namespace redeye

@@ -1,0 +1,48 @@
+// Userspace view of every followed TCP connection: who owns it (service, port) and the
+// protocol conversation parsing its bytes. Fed by decoded kernel events, one thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <unordered_map>
+
+#include "discovery/service_namer.h"
+#include "metrics/http_server_metrics.h"
+#include "metrics/self_metrics.h"
+#include "protocols/http/http_server_conversation.h"
+#include "redeye/abi.h"
+
+namespace redeye {
+
+class ConnectionTable {
+ public:
+  ConnectionTable(size_t max_connections, ServiceNamer& namer, HttpServerMetrics& http,
+                  SelfMetrics& self);
+  ~ConnectionTable();
+
+  void on_open(const redeye_conn_open_event& ev);
+  void on_data(const redeye_data_event& ev, std::span<const uint8_t> payload);
+  void on_close(const redeye_conn_close_event& ev);
+  void on_process_exit(uint32_t tgid, uint64_t ts_ns);
+
+  size_t size() const { return connections_.size(); }
+
+ private:
+  struct Connection;
+  class HttpSink;
+
+  void erase(uint64_t conn_id, uint64_t ts_ns);
+  static uint64_t fd_key(uint32_t tgid, uint32_t fd) { return (uint64_t{tgid} << 32) | fd; }
+
+  size_t max_connections_;
+  ServiceNamer& namer_;
+  HttpServerMetrics& http_;
+  SelfMetrics& self_;
+  std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;  // by conn_id
+  std::unordered_map<uint64_t, uint64_t> by_fd_;  // (tgid, fd) -> conn_id
+  std::unordered_map<uint32_t, uint32_t> per_process_;  // tgid -> connections held
+};
+
+}  // namespace redeye

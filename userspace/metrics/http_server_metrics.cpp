@@ -1,0 +1,105 @@
+#include "metrics/http_server_metrics.h"
+
+#include "protocols/http/http_method.h"
+
+namespace redeye {
+namespace {
+
+// Seconds; the boundaries OpenTelemetry recommends for http.server.request.duration.
+const prometheus::Histogram::BucketBoundaries kDurationBuckets = {
+    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10};
+// Bytes, x4 steps from 64 B to 16 MiB.
+const prometheus::Histogram::BucketBoundaries kBodyBuckets = {
+    64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216};
+
+std::string series_key(std::initializer_list<std::string_view> parts) {
+  std::string key;
+  for (auto part : parts) {
+    key.append(part);
+    key.push_back('\0');
+  }
+  return key;
+}
+
+}  // namespace
+
+HttpServerMetrics::HttpServerMetrics(prometheus::Registry& registry, uint32_t route_limit,
+                                     SelfMetrics& self)
+    : route_limit_(route_limit),
+      self_(self),
+      duration_(prometheus::BuildHistogram()
+                    .Name("http_server_request_duration_seconds")
+                    .Help("Duration of HTTP server requests: from the read of the request's first "
+                          "byte to the write that completes the response.")
+                    .Register(registry)),
+      request_body_(prometheus::BuildHistogram()
+                        .Name("http_server_request_body_size_bytes")
+                        .Help("Size of HTTP server request bodies (payload bytes).")
+                        .Register(registry)),
+      response_body_(prometheus::BuildHistogram()
+                         .Name("http_server_response_body_size_bytes")
+                         .Help("Size of HTTP server response bodies (payload bytes).")
+                         .Register(registry)),
+      active_(prometheus::BuildGauge()
+                  .Name("http_server_active_requests")
+                  .Help("HTTP server requests received and not yet answered.")
+                  .Register(registry)) {}
+
+prometheus::Gauge& HttpServerMetrics::active_gauge(const ServerIdentity& server,
+                                                   std::string_view method) {
+  const std::string_view canonical = http::canonical_method(method);
+  const std::string port = std::to_string(server.server_port);
+  std::string key = series_key({server.service_name, canonical, port});
+  auto it = active_series_.find(key);
+  if (it == active_series_.end()) {
+    auto& gauge = active_.Add({{"service_name", server.service_name},
+                               {"http_request_method", std::string(canonical)},
+                               {"server_port", port}});
+    it = active_series_.emplace(std::move(key), &gauge).first;
+  }
+  return *it->second;
+}
+
+void HttpServerMetrics::request_started(const ServerIdentity& server, std::string_view method) {
+  active_gauge(server, method).Increment();
+}
+
+void HttpServerMetrics::request_ended(const ServerIdentity& server, std::string_view method) {
+  active_gauge(server, method).Decrement();
+}
+
+const std::string& HttpServerMetrics::route_for(const std::string& service,
+                                                std::string_view target) {
+  auto it = routes_.find(service);
+  if (it == routes_.end()) it = routes_.emplace(service, http::RouteLimiter(route_limit_)).first;
+  http::RouteLimiter& limiter = it->second;
+  const size_t overflowed_before = limiter.overflowed();
+  const std::string& route = limiter.admit(http::normalize_route(target));
+  if (limiter.overflowed() != overflowed_before) self_.route_overflowed();
+  return route;
+}
+
+void HttpServerMetrics::record(const ServerIdentity& server, const http::HttpExchange& exchange) {
+  const std::string_view method = http::canonical_method(exchange.request.method);
+  const std::string& route = route_for(server.service_name, exchange.request.target);
+  const std::string status = std::to_string(exchange.status_code);
+  const std::string port = std::to_string(server.server_port);
+  std::string key = series_key({server.service_name, method, route, status, port});
+  auto it = series_.find(key);
+  if (it == series_.end()) {
+    const prometheus::Labels labels = {{"service_name", server.service_name},
+                                       {"http_request_method", std::string(method)},
+                                       {"http_route", route},
+                                       {"http_response_status_code", status},
+                                       {"server_port", port}};
+    Series series{&duration_.Add(labels, kDurationBuckets), &request_body_.Add(labels, kBodyBuckets),
+                  &response_body_.Add(labels, kBodyBuckets)};
+    it = series_.emplace(std::move(key), series).first;
+  }
+  const uint64_t nanos = exchange.end_ns > exchange.start_ns ? exchange.end_ns - exchange.start_ns : 0;
+  it->second.duration->Observe(static_cast<double>(nanos) / 1e9);
+  it->second.request_body->Observe(static_cast<double>(exchange.request_body_bytes));
+  it->second.response_body->Observe(static_cast<double>(exchange.response_body_bytes));
+}
+
+}  // namespace redeye

@@ -1,0 +1,59 @@
+// redeye_* self-metrics: what the agent received, dropped and could not parse. One collectable
+// renders them all so a family (e.g. redeye_events_dropped_total) can merge kernel-side and
+// userspace reasons.
+#pragma once
+
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <functional>
+
+#include "bpf/socket_probes.h"
+#include "protocols/http/http_events.h"
+
+namespace redeye {
+
+// Where userspace loses events (kernel-side reasons are enum redeye_drop_reason).
+enum class UserDrop : int {
+  kMalformedEvent = 0,       // ring-buffer record that does not match the ABI
+  kUnknownConnection = 1,    // data for a connection whose open event we never got
+  kConnectionTableFull = 2,  // userspace connection table at max_connections
+  kCount = 3,
+};
+
+enum class EventKind : int { kConnOpen = 0, kData = 1, kConnClose = 2, kProcessExit = 3, kCount = 4 };
+
+inline constexpr int kHttpAnomalyCount = 7;
+
+class SelfMetrics : public prometheus::Collectable {
+ public:
+  struct KernelView {
+    std::function<DropCounts()> drops;
+    std::function<StatCounts()> stats;
+    std::function<uint64_t()> map_memory_bytes;
+  };
+  explicit SelfMetrics(KernelView kernel = {});
+
+  void event_received(EventKind kind) { add(received_[static_cast<int>(kind)]); }
+  void dropped(UserDrop reason) { add(user_drops_[static_cast<int>(reason)]); }
+  void http_anomaly(http::HttpAnomaly anomaly) { add(http_anomalies_[static_cast<int>(anomaly)]); }
+  void set_connections_tracked(uint64_t n) { connections_.store(n, std::memory_order_relaxed); }
+  void route_overflowed() { add(route_overflows_); }
+
+  std::vector<prometheus::MetricFamily> Collect() const override;
+
+ private:
+  static void add(std::atomic<uint64_t>& c) { c.fetch_add(1, std::memory_order_relaxed); }
+
+  KernelView kernel_;
+  std::array<std::atomic<uint64_t>, static_cast<int>(EventKind::kCount)> received_{};
+  std::array<std::atomic<uint64_t>, static_cast<int>(UserDrop::kCount)> user_drops_{};
+  std::array<std::atomic<uint64_t>, kHttpAnomalyCount> http_anomalies_{};
+  std::atomic<uint64_t> connections_{0};
+  std::atomic<uint64_t> route_overflows_{0};
+};
+
+}  // namespace redeye
