@@ -2,9 +2,44 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace redeye {
+
+struct PortRange {
+  uint16_t first = 0;
+  uint16_t last = 0;  // inclusive; == first for a single port
+};
+
+// Selects processes. Every field that is set must match (AND); an empty selector matches
+// nothing.
+struct ProcessSelector {
+  std::string exe;                // glob (fnmatch) on the executable's full path
+  std::string cmdline;            // RE2 regex, searched in the command line joined by spaces
+  std::vector<PortRange> ports;   // the process holds a listening TCP socket in one of these
+  std::optional<uint32_t> pid;
+  std::string cgroup;             // glob on the process's cgroup path
+  std::string container_id;       // full id or a prefix of at least 12 hex characters
+};
+
+struct ServiceRule {
+  std::string name;
+  std::string service_namespace;  // optional
+  ProcessSelector match;
+  std::vector<std::string> routes;         // explicit http_route patterns: "/orders/{id}"
+  std::vector<std::string> storage_paths;  // directories whose size is reported
+};
+
+struct DiscoveryConfig {
+  // Unmatched processes holding a listening TCP socket become services, named by the default
+  // naming order (OTEL_SERVICE_NAME, systemd unit, container, executable).
+  bool listening_processes = true;
+  uint32_t use_interval_ms = 5000;       // how often USE metrics are read from /proc and cgroups
+  uint32_t storage_interval_ms = 60000;  // how often storage_paths are walked
+  uint32_t storage_max_entries = 100000; // a walk stops (and says so) after this many entries
+};
 
 struct Config {
   // Where /metrics is served: "HOST:PORT" (":PORT" means every address).
@@ -21,6 +56,10 @@ struct Config {
   uint32_t ring_buffer_bytes = 8 * 1024 * 1024;
   // Benchmark floor: attach the same probes with programs that return at once.
   bool empty_probes = false;
+
+  DiscoveryConfig discovery;
+  std::vector<ServiceRule> services;      // first match wins
+  std::vector<ProcessSelector> exclude;   // never services, never followed
 };
 
 // Returns an empty string when valid, else one line naming the key, the problem and a valid
