@@ -2,6 +2,7 @@
 #ifndef REDEYE_BPF_CONNECTIONS_H
 #define REDEYE_BPF_CONNECTIONS_H
 
+#include "emit.h"
 #include "maps.h"
 #include "socket_resolve.h"
 
@@ -11,23 +12,6 @@ static __always_inline __u64 next_conn_id(void) {
   if (!seq) return 0;
   *seq += 1;
   return ((__u64)bpf_get_smp_processor_id() << 48) | *seq;
-}
-
-static __always_inline void fill_header(struct redeye_event_header* hdr, __u32 type, __u32 tgid,
-                                        __u32 fd, __u64 conn_id, __u64 ts) {
-  hdr->type = type;
-  hdr->tgid = tgid;
-  hdr->fd = fd;
-  hdr->pad = 0;
-  hdr->conn_id = conn_id;
-  hdr->ts_ns = ts;
-}
-
-/* Ring-buffer readers are woken in batches: per-event wakeups would cost a context switch per
- * syscall. Userspace also polls with a short timeout, so a quiet stream is still delivered. */
-static __always_inline __u64 wakeup_flag(void) {
-  return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-                                                                       : BPF_RB_NO_WAKEUP;
 }
 
 static __always_inline void emit_conn_open(struct sock* sk, __u32 tgid, __u32 fd, __u64 conn_id,
@@ -53,6 +37,8 @@ static __always_inline struct redeye_conn_state* conn_start(struct sock* sk, __u
     count_drop(REDEYE_DROP_CONN_TABLE_FULL);
     return NULL;
   }
+  __u64 sk_key = (__u64)sk;
+  bpf_map_update_elem(&sock_owner, &sk_key, &tgid, BPF_ANY);
   emit_conn_open(sk, tgid, fd, state.conn_id, origin, ts);
   return bpf_map_lookup_elem(&conns, &key);
 }
@@ -75,6 +61,8 @@ static __always_inline void conn_close(__u32 tgid, __u32 fd, __u64 ts) {
   fill_header(&ev.hdr, REDEYE_EV_CONN_CLOSE, tgid, fd, state->conn_id, ts);
   ev.bytes_in = state->bytes_in;
   ev.bytes_out = state->bytes_out;
+  __u64 sk_key = state->sk;
+  bpf_map_delete_elem(&sock_owner, &sk_key);
   bpf_map_delete_elem(&conns, &key);
   if (bpf_ringbuf_output(&events, &ev, sizeof(ev), wakeup_flag())) {
     count_drop(REDEYE_DROP_RINGBUF_FULL);

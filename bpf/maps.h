@@ -1,4 +1,5 @@
-/* Maps and load-time settings shared by every program in redeye.bpf.c. */
+/* Maps and load-time settings shared by every program. Each .bpf.c includes this file; the
+ * definitions are __weak so `bpftool gen object` merges them into one set when linking. */
 #ifndef REDEYE_BPF_MAPS_H
 #define REDEYE_BPF_MAPS_H
 
@@ -8,10 +9,10 @@
 #include "redeye/abi.h"
 
 /* Settings written by userspace into .rodata before load; the verifier prunes dead branches. */
-const volatile bool follow_all = true;      /* follow every process not marked IGNORE */
-const volatile bool empty_programs = false; /* benchmark floor: attach, do nothing */
-const volatile __u32 capture_bytes = 4096;  /* payload prefix copied per syscall */
-const volatile __u32 wakeup_bytes = 256 * 1024; /* wake the reader once this much is queued */
+const volatile bool follow_all __weak = false;  /* follow every process not marked IGNORE */
+const volatile bool empty_programs __weak = false; /* benchmark floor: attach, do nothing */
+const volatile __u32 capture_bytes __weak = 4096;  /* payload prefix copied per syscall */
+const volatile __u32 wakeup_bytes __weak = 256 * 1024; /* wake the reader at this backlog */
 
 /* Kinds of user buffer a stashed syscall carries. */
 enum stash_kind {
@@ -37,21 +38,21 @@ struct stashed_args {
 struct {
   __uint(type, BPF_MAP_TYPE_RINGBUF);
   __uint(max_entries, 8 * 1024 * 1024);
-} events SEC(".maps");
+} events SEC(".maps") __weak;
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 16384);
   __type(key, __u32);  /* tgid */
   __type(value, __u8); /* enum redeye_filter_action */
-} pid_filter SEC(".maps");
+} pid_filter SEC(".maps") __weak;
 
 struct {
   __uint(type, BPF_MAP_TYPE_HASH);
   __uint(max_entries, 16384);
   __type(key, __u64); /* pid_tgid */
   __type(value, struct stashed_args);
-} stash SEC(".maps");
+} stash SEC(".maps") __weak;
 
 /* LRU: connections whose close we never see (process killed, fd passed away) age out instead
  * of filling the table. Userspace sizes it from the config before load. */
@@ -60,7 +61,7 @@ struct {
   __uint(max_entries, 65536);
   __type(key, struct redeye_conn_key);
   __type(value, struct redeye_conn_state);
-} conns SEC(".maps");
+} conns SEC(".maps") __weak;
 
 /* Data events are assembled here (too big for the 512-byte stack), then copied to the ring
  * buffer with their exact size. Twice the capture limit so the verifier can prove
@@ -74,21 +75,21 @@ struct {
   __uint(max_entries, 1);
   __type(key, __u32);
   __type(value, struct data_scratch);
-} scratch SEC(".maps");
+} scratch SEC(".maps") __weak;
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, REDEYE_DROP_MAX);
   __type(key, __u32);
   __type(value, __u64);
-} drops SEC(".maps");
+} drops SEC(".maps") __weak;
 
 struct {
   __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
   __uint(max_entries, REDEYE_STAT_MAX);
   __type(key, __u32);
   __type(value, __u64);
-} stats SEC(".maps");
+} stats SEC(".maps") __weak;
 
 /* Per-CPU sequence for connection ids: id = cpu << 48 | sequence. */
 struct {
@@ -96,7 +97,23 @@ struct {
   __uint(max_entries, 1);
   __type(key, __u32);
   __type(value, __u64);
-} conn_seq SEC(".maps");
+} conn_seq SEC(".maps") __weak;
+
+/* Which process owns a sock: lets softirq-context TCP tracepoints (retransmits, resets)
+ * charge the right service. Filled when a connection is first seen or connect() starts. */
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 65536);
+  __type(key, __u64);  /* struct sock address */
+  __type(value, __u32); /* tgid */
+} sock_owner SEC(".maps") __weak;
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 16384);
+  __type(key, __u32); /* tgid */
+  __type(value, struct redeye_proc_tcp);
+} proc_tcp SEC(".maps") __weak;
 
 static __always_inline void count_drop(__u32 reason) {
   __u64* v = bpf_map_lookup_elem(&drops, &reason);
@@ -112,6 +129,25 @@ static __always_inline bool process_followed(__u32 tgid) {
   __u8* action = bpf_map_lookup_elem(&pid_filter, &tgid);
   if (follow_all) return !action || *action != REDEYE_FILTER_IGNORE;
   return action && *action == REDEYE_FILTER_FOLLOW;
+}
+
+/* The TCP counters of a followed process, created on first use. */
+static __always_inline struct redeye_proc_tcp* proc_tcp_of(__u32 tgid) {
+  struct redeye_proc_tcp* counters = bpf_map_lookup_elem(&proc_tcp, &tgid);
+  if (counters) return counters;
+  struct redeye_proc_tcp zero = {};
+  if (bpf_map_update_elem(&proc_tcp, &tgid, &zero, BPF_NOEXIST) && !bpf_map_lookup_elem(&proc_tcp, &tgid)) {
+    count_drop(REDEYE_DROP_PROC_TABLE_FULL);
+    return NULL;
+  }
+  return bpf_map_lookup_elem(&proc_tcp, &tgid);
+}
+
+/* The counters of the process owning `sk`, for events outside its syscalls. */
+static __always_inline struct redeye_proc_tcp* proc_tcp_of_sock(const void* sk) {
+  __u64 key = (__u64)sk;
+  __u32* tgid = bpf_map_lookup_elem(&sock_owner, &key);
+  return tgid ? proc_tcp_of(*tgid) : NULL;
 }
 
 #endif /* REDEYE_BPF_MAPS_H */

@@ -1,4 +1,4 @@
-// redeye: eBPF RED metrics for every HTTP server on the host, no instrumentation.
+// redeye: eBPF RED and USE metrics for every service on the host, no instrumentation.
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -6,9 +6,13 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
+#include <optional>
 
 #include "agent/agent.h"
 #include "config/config.h"
+#include "config/config_loader.h"
+
+extern char** environ;
 
 #ifndef REDEYE_VERSION
 #define REDEYE_VERSION "0.0.0"
@@ -20,23 +24,45 @@ std::atomic<bool> g_stop{false};
 
 void request_stop(int) { g_stop.store(true); }
 
-void add_agent_options(CLI::App& cmd, redeye::Config& config) {
-  cmd.add_option("--listen", config.listen, "Address serving /metrics, HOST:PORT or :PORT")
-      ->capture_default_str();
-  cmd.add_option("--log-level", config.log_level, "trace, debug, info, warn or error")
-      ->capture_default_str();
-  cmd.add_option("--capture-bytes", config.capture_bytes,
-                 "Payload prefix copied per syscall on HTTP connections (1-8192)")
-      ->capture_default_str();
-  cmd.add_option("--max-connections", config.max_connections, "Connections tracked at once")
-      ->capture_default_str();
-  cmd.add_option("--route-limit", config.route_limit,
-                 "Distinct http_route values per service before folding into _OTHER")
-      ->capture_default_str();
-  cmd.add_option("--ring-buffer-bytes", config.ring_buffer_bytes,
-                 "Kernel ring buffer size (power of two)")
-      ->capture_default_str();
-  cmd.add_flag("--bench-empty-probes", config.empty_probes,
+// Command-line settings: they override the file and the environment when given.
+struct Flags {
+  std::string config_path;
+  std::optional<std::string> listen;
+  std::optional<std::string> log_level;
+  std::optional<uint32_t> capture_bytes;
+  std::optional<uint32_t> max_connections;
+  std::optional<uint32_t> route_limit;
+  std::optional<uint32_t> ring_buffer_bytes;
+  bool empty_probes = false;
+  bool follow_all = false;
+  bool print_default_config = false;
+
+  void apply(redeye::Config& config) const {
+    if (listen) config.listen = *listen;
+    if (log_level) config.log_level = *log_level;
+    if (capture_bytes) config.capture_bytes = *capture_bytes;
+    if (max_connections) config.max_connections = *max_connections;
+    if (route_limit) config.route_limit = *route_limit;
+    if (ring_buffer_bytes) config.ring_buffer_bytes = *ring_buffer_bytes;
+    config.empty_probes = empty_probes;
+    config.follow_all_processes = follow_all;
+  }
+};
+
+void add_agent_options(CLI::App& cmd, Flags& flags) {
+  cmd.add_option("--config", flags.config_path, "YAML configuration file (default: embedded)");
+  cmd.add_option("--listen", flags.listen, "Address serving /metrics, HOST:PORT or :PORT [:9464]");
+  cmd.add_option("--log-level", flags.log_level, "trace, debug, info, warn or error [info]");
+  cmd.add_option("--capture-bytes", flags.capture_bytes,
+                 "Payload prefix copied per syscall on HTTP connections, 1-8192 [4096]");
+  cmd.add_option("--max-connections", flags.max_connections, "Connections tracked at once [65536]");
+  cmd.add_option("--route-limit", flags.route_limit,
+                 "Distinct http_route values per service before folding into _OTHER [100]");
+  cmd.add_option("--ring-buffer-bytes", flags.ring_buffer_bytes,
+                 "Kernel ring buffer size, a power of two [8388608]");
+  cmd.add_flag("--follow-all-processes", flags.follow_all,
+               "Follow every process, not only discovered services (benchmarks, debugging)");
+  cmd.add_flag("--bench-empty-probes", flags.empty_probes,
                "Attach the probes with programs that do nothing (benchmark floor)")
       ->group("");
 }
@@ -44,15 +70,17 @@ void add_agent_options(CLI::App& cmd, redeye::Config& config) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  redeye::Config config;
-  CLI::App app{"redeye: eBPF RED metrics for every HTTP server on this host"};
+  Flags flags;
+  CLI::App app{"redeye: eBPF RED and USE metrics for every service on this host"};
   app.require_subcommand(0, 1);
   auto* run = app.add_subcommand("run", "Run the agent (default)");
-  auto* check = app.add_subcommand("check", "Report the kernel features and probes, then exit");
+  auto* check = app.add_subcommand(
+      "check", "Validate the configuration, report kernel features and probes, then exit");
   auto* version = app.add_subcommand("version", "Print the version");
-  add_agent_options(app, config);
-  add_agent_options(*run, config);
-  add_agent_options(*check, config);
+  auto* defaults = app.add_subcommand("default-config", "Print the embedded default configuration");
+  add_agent_options(app, flags);
+  add_agent_options(*run, flags);
+  add_agent_options(*check, flags);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -66,13 +94,35 @@ int main(int argc, char** argv) {
     std::printf("redeye %s\n", REDEYE_VERSION);
     return 0;
   }
+  if (*defaults) {
+    std::fputs(redeye::embedded_default_config_yaml(), stdout);
+    return 0;
+  }
   auto logger = spdlog::stderr_color_mt("redeye");
   spdlog::set_default_logger(logger);
+
+  redeye::Config config;
+  try {
+    config = redeye::load_config(flags.config_path, redeye::environment_from(environ));
+  } catch (const redeye::ConfigError& e) {
+    std::fprintf(stderr, "redeye: config: %s\n", e.what());
+    return 2;
+  }
+  flags.apply(config);
   if (std::string error = redeye::validate(config); !error.empty()) {
-    std::fprintf(stderr, "redeye: invalid setting %s\n", error.c_str());
+    std::fprintf(stderr, "redeye: config: %s\n", error.c_str());
     return 2;
   }
   spdlog::set_level(spdlog::level::from_str(config.log_level));
+  for (const auto& name : redeye::unknown_redeye_variables(redeye::environment_from(environ))) {
+    spdlog::warn("environment: {} is not a redeye setting and is ignored", name);
+  }
+  if (*check && !flags.config_path.empty()) {
+    // Validating a file must work anywhere (CI, a laptop): no probes, no privileges.
+    std::printf("config %s: ok (%zu service rules, %zu exclusions)\n", flags.config_path.c_str(),
+                config.services.size(), config.exclude.size());
+    return 0;
+  }
   if (*check) return redeye::run_check(config);
 
   std::signal(SIGINT, request_stop);

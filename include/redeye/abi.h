@@ -22,6 +22,10 @@ enum redeye_event_type {
   REDEYE_EV_DATA = 2,         /* payload of one read/write on an HTTP connection */
   REDEYE_EV_CONN_CLOSE = 3,   /* close() of a followed connection */
   REDEYE_EV_PROCESS_EXIT = 4, /* a thread-group leader exited: its fds are gone */
+  REDEYE_EV_PROCESS_EXEC = 5, /* a process replaced its image: re-evaluate its service */
+  REDEYE_EV_PROCESS_FORK = 6, /* a followed process forked; the child is followed too */
+  REDEYE_EV_LISTEN = 7,       /* a process put a TCP socket into LISTEN */
+  REDEYE_EV_OOM_KILL = 8,     /* the OOM killer chose a victim (hdr.tgid = its pid) */
 };
 
 enum redeye_direction {
@@ -54,7 +58,9 @@ enum redeye_drop_reason {
   REDEYE_DROP_STASH_FULL = 1,       /* no room to stash syscall args at entry */
   REDEYE_DROP_CONN_TABLE_FULL = 2,  /* could not insert connection state */
   REDEYE_DROP_READ_USER_FAILED = 3, /* payload could not be copied from user memory */
-  REDEYE_DROP_MAX = 4,
+  REDEYE_DROP_FILTER_FULL = 4,      /* a forked child could not be added to the filter */
+  REDEYE_DROP_PROC_TABLE_FULL = 5,  /* no room for a process's TCP counters */
+  REDEYE_DROP_MAX = 6,
 };
 
 /* Kernel-side counters that are not drops. Index into the `stats` per-CPU array. */
@@ -102,6 +108,24 @@ struct redeye_data_event {
   __u8 role;          /* enum redeye_role */
   __u8 pad[5];
   __u8 data[]; /* captured_len bytes follow */
+};
+
+/* EXIT, EXEC, FORK, LISTEN, OOM_KILL: hdr.tgid is the process concerned. */
+struct redeye_process_event {
+  struct redeye_event_header hdr;
+  __u32 parent_tgid; /* FORK: the parent */
+  __u16 port;        /* LISTEN: the local port */
+  __u16 pad;
+};
+
+/* Per-process TCP counters (map `proc_tcp`, key: tgid), read by userspace each interval. */
+struct redeye_proc_tcp {
+  __u64 bytes_received;
+  __u64 bytes_sent;
+  __u64 retransmits;
+  __u64 resets_sent;
+  __u64 resets_received;
+  __u64 connect_failures;
 };
 
 struct redeye_conn_close_event {

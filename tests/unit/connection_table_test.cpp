@@ -43,8 +43,12 @@ std::span<const uint8_t> bytes(const std::string& s) {
 
 class ConnectionTableTest : public ::testing::Test {
  protected:
+  // No /proc: every process is an ad-hoc service named by the comm the kernel reported.
   ConnectionTableTest()
-      : namer_("/nonexistent-proc"), http_(registry_, 100, self_), table_(4, namer_, http_, self_) {}
+      : services_(config_, discovery::ProcfsReader("/nonexistent-proc"),
+                  {[](uint32_t) { return true; }, [](uint32_t) {}}, 1, "testhost"),
+        http_(registry_, 100, self_),
+        table_(4, services_, http_, self_) {}
 
   void send(uint64_t id, uint8_t direction, const std::string& payload, uint64_t ts) {
     auto ev = data_header(id, direction, static_cast<uint32_t>(payload.size()), ts);
@@ -74,9 +78,10 @@ class ConnectionTableTest : public ::testing::Test {
     return -1;
   }
 
+  Config config_;
   prometheus::Registry registry_;
   SelfMetrics self_;
-  ServiceNamer namer_;
+  ServiceRegistry services_;
   HttpServerMetrics http_;
   ConnectionTable table_;
 };
@@ -90,7 +95,8 @@ TEST_F(ConnectionTableTest, RequestAndResponseBecomeOneLabelledObservation) {
 
   auto families = registry_.Collect();
   const std::vector<std::pair<std::string, std::string>> labels = {
-      {"service_name", "shop-api"},         {"http_request_method", "GET"},
+      {"service_name", "shop-api"},         {"service_instance_id", "testhost"},
+      {"http_request_method", "GET"},
       {"http_route", "/orders/{id}"},       {"http_response_status_code", "200"},
       {"server_port", "8080"}};
   EXPECT_EQ(find(families, "http_server_request_duration_seconds", labels), 1);

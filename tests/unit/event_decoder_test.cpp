@@ -49,9 +49,14 @@ TEST(EventDecoderTest, FixedSizeEvents) {
   std::vector<uint8_t> close(sizeof(redeye_conn_close_event), 0);
   close[0] = REDEYE_EV_CONN_CLOSE;
   EXPECT_TRUE(std::holds_alternative<const redeye_conn_close_event*>(decode_event(close)));
-  std::vector<uint8_t> exit(sizeof(redeye_event_header), 0);
-  exit[0] = REDEYE_EV_PROCESS_EXIT;
-  EXPECT_TRUE(std::holds_alternative<const redeye_event_header*>(decode_event(exit)));
+  for (uint8_t type : {REDEYE_EV_PROCESS_EXIT, REDEYE_EV_PROCESS_EXEC, REDEYE_EV_PROCESS_FORK,
+                       REDEYE_EV_LISTEN, REDEYE_EV_OOM_KILL}) {
+    std::vector<uint8_t> ev(sizeof(redeye_process_event), 0);
+    ev[0] = type;
+    EXPECT_TRUE(std::holds_alternative<const redeye_process_event*>(decode_event(ev))) << +type;
+    ev.pop_back();
+    EXPECT_TRUE(std::holds_alternative<MalformedEvent>(decode_event(ev))) << +type;
+  }
 }
 
 }  // namespace

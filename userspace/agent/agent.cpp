@@ -5,55 +5,29 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <memory>
-#include <variant>
+#include <thread>
 
-#include "bpf/event_decoder.h"
+#include "agent/event_dispatcher.h"
+#include "bpf/kernel_probes.h"
 #include "bpf/ring_buffer_reader.h"
-#include "bpf/socket_probes.h"
 #include "conn/connection_table.h"
-#include "discovery/service_namer.h"
+#include "discovery/service_registry.h"
 #include "metrics/http_server_metrics.h"
 #include "metrics/self_metrics.h"
+#include "metrics/service_use_collector.h"
 #include "system/kernel_features.h"
 
 namespace redeye {
 namespace {
 
 constexpr int kPollTimeoutMs = 50;
-
-// Feeds one ring-buffer record to the connection table.
-class EventDispatcher {
- public:
-  EventDispatcher(ConnectionTable& table, SelfMetrics& self) : table_(table), self_(self) {}
-
-  void operator()(std::span<const uint8_t> record) {
-    std::visit(*this, decode_event(record));
-    self_.set_connections_tracked(table_.size());
-  }
-  void operator()(MalformedEvent) { self_.dropped(UserDrop::kMalformedEvent); }
-  void operator()(const redeye_conn_open_event* ev) {
-    self_.event_received(EventKind::kConnOpen);
-    table_.on_open(*ev);
-  }
-  void operator()(const DataEvent& ev) {
-    self_.event_received(EventKind::kData);
-    table_.on_data(*ev.header, ev.payload);
-  }
-  void operator()(const redeye_conn_close_event* ev) {
-    self_.event_received(EventKind::kConnClose);
-    table_.on_close(*ev);
-  }
-  void operator()(const redeye_event_header* ev) {
-    self_.event_received(EventKind::kProcessExit);
-    table_.on_process_exit(ev->tgid, ev->ts_ns);
-  }
-
- private:
-  ConnectionTable& table_;
-  SelfMetrics& self_;
-};
+// A full /proc rescan backs up the event-driven discovery (events can be dropped).
+constexpr auto kRescanInterval = std::chrono::minutes(5);
 
 // Checks that must pass before loading anything; logs the first failure as one line.
 bool preflight() {
@@ -66,12 +40,73 @@ bool preflight() {
   return true;
 }
 
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "localhost";
+  return name;
+}
+
+double monotonic_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+uint64_t total_kernel_drops(const KernelProbes& probes) {
+  uint64_t total = 0;
+  for (uint64_t n : probes.drop_counts()) total += n;
+  return total;
+}
+
+// Runs USE rounds and discovery rescans until stopped. Rescans when the kernel reports lost
+// events (a process event may have been among them) and every kRescanInterval.
+class UseLoop {
+ public:
+  UseLoop(const Config& config, ServiceUseCollector& use, ServiceRegistry& services,
+          const KernelProbes& probes)
+      : thread_([this, &config, &use, &services, &probes] {
+          run(config, use, services, probes);
+        }) {}
+  ~UseLoop() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  void run(const Config& config, ServiceUseCollector& use, ServiceRegistry& services,
+           const KernelProbes& probes) {
+    uint64_t drops_seen = total_kernel_drops(probes);
+    auto last_scan = std::chrono::steady_clock::now();
+    const auto interval = std::chrono::milliseconds(config.discovery.use_interval_ms);
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      lock.unlock();
+      const uint64_t drops = total_kernel_drops(probes);
+      if (drops != drops_seen || std::chrono::steady_clock::now() - last_scan > kRescanInterval) {
+        services.scan();
+        drops_seen = drops;
+        last_scan = std::chrono::steady_clock::now();
+      }
+      use.collect(monotonic_seconds());
+      lock.lock();
+      wake_.wait_for(lock, interval, [this] { return stop_; });
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 }  // namespace
 
 int run_agent(const Config& config, const std::atomic<bool>& stop) {
   if (!preflight()) return 1;
   route_libbpf_logs_to_spdlog();
-  SocketProbes probes(config);
+  KernelProbes probes(config);
   try {
     probes.load();
     probes.ignore_process(static_cast<uint32_t>(getpid()));
@@ -83,15 +118,32 @@ int run_agent(const Config& config, const std::atomic<bool>& stop) {
   spdlog::info("{} probes attached{}", probes.tracepoints().size(),
                config.empty_probes ? " (empty programs: benchmark floor)" : "");
 
+  ServiceRegistry services(
+      config, discovery::ProcfsReader("/proc"),
+      {[&probes](uint32_t tgid) { return probes.follow_process(tgid); },
+       [&probes](uint32_t tgid) { probes.unfollow_process(tgid); }},
+      static_cast<uint32_t>(getpid()), host_name());
+  const auto scan_start = std::chrono::steady_clock::now();
+  const size_t followed = services.scan();
+  spdlog::info("discovery: {} processes in {} services ({} ms)", followed, services.members().size(),
+               std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - scan_start)
+                   .count());
+
   auto registry = std::make_shared<prometheus::Registry>();
   auto self = std::make_shared<SelfMetrics>(SelfMetrics::KernelView{
       [&probes] { return probes.drop_counts(); }, [&probes] { return probes.stat_counts(); },
       [&probes] { return probes.map_memory_bytes(); }});
+  auto use = std::make_shared<ServiceUseCollector>(
+      config.discovery,
+      ServiceUseCollector::Sources{[&services] { return services.members(); },
+                                   [&probes] { return probes.process_tcp_counters(); },
+                                   [&probes](uint32_t tgid) { probes.forget_process_counters(tgid); }});
   HttpServerMetrics http(*registry, config.route_limit, *self);
-  ServiceNamer namer;
-  ConnectionTable table(config.max_connections, namer, http, *self);
-  EventDispatcher dispatch(table, *self);
-  RingBufferReader reader(probes.events_fd(), [&dispatch](auto record) { dispatch(record); });
+  ConnectionTable table(config.max_connections, services, http, *self);
+  EventDispatcher dispatch(table, services, *use, *self);
+  RingBufferReader reader(probes.events_fd(), [&dispatch](auto record) { dispatch.dispatch(record); });
+  UseLoop use_loop(config, *use, services, probes);
 
   const std::string address = normalize_listen_address(config.listen);
   std::unique_ptr<prometheus::Exposer> exposer;
@@ -105,6 +157,7 @@ int run_agent(const Config& config, const std::atomic<bool>& stop) {
   }
   exposer->RegisterCollectable(registry);
   exposer->RegisterCollectable(self);
+  exposer->RegisterCollectable(use);
   spdlog::info("serving http://{}/metrics", address);
 
   while (!stop.load(std::memory_order_relaxed)) {
@@ -126,15 +179,17 @@ int run_check(const Config& config) {
     ok = ok && check.ok;
   };
   std::printf("kernel        %s\n", kernel_release().c_str());
+  std::printf("config       ok   %zu service rules, %zu exclusions\n", config.services.size(),
+              config.exclude.size());
   report(check_btf());
   report(check_capabilities());
   report(ensure_tracefs());
   route_libbpf_logs_to_spdlog();
   try {
-    SocketProbes probes(config);
+    KernelProbes probes(config);
     const auto tracepoints = probes.tracepoints();
     report(check_tracepoints(tracepoints));
-    for (const auto& tp : tracepoints) std::printf("  probe       tracepoint/%s\n", tp.c_str());
+    for (const auto& tp : tracepoints) std::printf("  probe       %s\n", tp.c_str());
     if (ok) {
       probes.load();
       report({"verifier", true, "all programs loaded"});

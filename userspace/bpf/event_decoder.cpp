@@ -7,6 +7,8 @@ static_assert(sizeof(redeye_conn_open_event) == 88);
 static_assert(sizeof(redeye_data_event) == 48);
 static_assert(sizeof(redeye_conn_close_event) == 48);
 static_assert(sizeof(redeye_conn_state) == 40);
+static_assert(sizeof(redeye_process_event) == 40);
+static_assert(sizeof(redeye_proc_tcp) == 48);
 
 DecodedEvent decode_event(std::span<const uint8_t> record) {
   if (record.size() < sizeof(redeye_event_header)) return MalformedEvent{};
@@ -28,7 +30,12 @@ DecodedEvent decode_event(std::span<const uint8_t> record) {
       if (record.size() != sizeof(redeye_conn_close_event)) return MalformedEvent{};
       return reinterpret_cast<const redeye_conn_close_event*>(record.data());
     case REDEYE_EV_PROCESS_EXIT:
-      return hdr;
+    case REDEYE_EV_PROCESS_EXEC:
+    case REDEYE_EV_PROCESS_FORK:
+    case REDEYE_EV_LISTEN:
+    case REDEYE_EV_OOM_KILL:
+      if (record.size() != sizeof(redeye_process_event)) return MalformedEvent{};
+      return reinterpret_cast<const redeye_process_event*>(record.data());
     default:
       return MalformedEvent{};
   }

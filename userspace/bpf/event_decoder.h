@@ -17,8 +17,9 @@ struct DataEvent {
 
 struct MalformedEvent {};
 
+// Process events (exit, exec, fork, listen, OOM kill) share one layout; see hdr.type.
 using DecodedEvent = std::variant<MalformedEvent, const redeye_conn_open_event*, DataEvent,
-                                  const redeye_conn_close_event*, const redeye_event_header*>;
+                                  const redeye_conn_close_event*, const redeye_process_event*>;
 
 DecodedEvent decode_event(std::span<const uint8_t> record);
 

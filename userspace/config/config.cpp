@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include <charconv>
+#include <map>
 
 namespace redeye {
 namespace {
@@ -9,6 +10,143 @@ bool valid_port(const std::string& text) {
   unsigned port = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
   return ec == std::errc() && end == text.data() + text.size() && port > 0 && port < 65536;
+}
+
+// Names and namespaces become label values: keep them to a charset no backend mangles.
+bool valid_label_value(const std::string& text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '_' || c == '.' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// Why an fnmatch pattern matched against an absolute path (an executable, a cgroup) cannot be
+// what was meant, or "" when it looks sane.
+std::string path_glob_problem(const std::string& pattern) {
+  if (pattern.empty()) return "is empty";
+  const char first = pattern.front();
+  if (first != '/' && first != '*' && first != '?' && first != '[') {
+    return "never matches: the path it is matched against starts with '/'";
+  }
+  for (std::size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '\\') {
+      if (i + 1 == pattern.size()) return "ends with a lone backslash";
+      ++i;
+    } else if (pattern[i] == '[') {
+      std::size_t j = i + 1;
+      if (j < pattern.size() && (pattern[j] == '!' || pattern[j] == '^')) ++j;
+      if (j < pattern.size() && pattern[j] == ']') ++j;  // a leading ']' is a member
+      while (j < pattern.size() && pattern[j] != ']') ++j;
+      if (j == pattern.size()) return "has a '[' without its closing ']'";
+      i = j;
+    }
+  }
+  return "";
+}
+
+bool lowercase_hex(const std::string& text) {
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// 60000 -> "1m", 5000 -> "5s", 250 -> "250ms": the forms the configuration file accepts.
+std::string format_duration_ms(uint32_t ms) {
+  if (ms != 0 && ms % 60000 == 0) return std::to_string(ms / 60000) + "m";
+  if (ms != 0 && ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
+std::string validate_selector(const ProcessSelector& selector, const std::string& key) {
+  if (selector.exe.empty() && selector.cmdline.empty() && selector.ports.empty() && !selector.pid &&
+      selector.cgroup.empty() && selector.container_id.empty()) {
+    return key +
+           ": selects nothing; give at least one of exe, cmdline, port, pid, cgroup, "
+           "container_id (example: port: 8080)";
+  }
+  if (!selector.exe.empty()) {
+    if (std::string problem = path_glob_problem(selector.exe); !problem.empty()) {
+      return key + ".exe: '" + selector.exe + "' " + problem + " (example: /usr/bin/python3*)";
+    }
+  }
+  if (!selector.cgroup.empty()) {
+    if (std::string problem = path_glob_problem(selector.cgroup); !problem.empty()) {
+      return key + ".cgroup: '" + selector.cgroup + "' " + problem +
+             " (example: /system.slice/nginx.service)";
+    }
+  }
+  for (std::size_t i = 0; i < selector.ports.size(); ++i) {
+    const PortRange& range = selector.ports[i];
+    const std::string port_key =
+        key + (selector.ports.size() == 1 ? ".port" : ".port[" + std::to_string(i) + "]");
+    if (range.first == 0) {
+      return port_key + ": 0 is not a port; ports are 1..65535 (example: 8080)";
+    }
+    if (range.first > range.last) {
+      return port_key + ": range " + std::to_string(range.first) + "-" +
+             std::to_string(range.last) + " starts after it ends (example: 8000-8100)";
+    }
+  }
+  if (selector.pid && *selector.pid == 0) {
+    return key + ".pid: 0 is not a process id (example: 1234)";
+  }
+  if (!selector.container_id.empty()) {
+    const std::size_t size = selector.container_id.size();
+    if (size < 12 || size > 64 || !lowercase_hex(selector.container_id)) {
+      return key + ".container_id: '" + selector.container_id +
+             "' is not 12 to 64 lowercase hex characters (example: 4f1c2a9b8e7d)";
+    }
+  }
+  return "";
+}
+
+std::string validate_service(const ServiceRule& service, const std::string& key) {
+  if (service.name.empty()) return key + ".name: is empty (example: shop-api)";
+  if (!valid_label_value(service.name)) {
+    return key + ".name: '" + service.name +
+           "' may only hold letters, digits, '_', '.' and '-' (example: shop-api)";
+  }
+  if (!service.service_namespace.empty() && !valid_label_value(service.service_namespace)) {
+    return key + ".namespace: '" + service.service_namespace +
+           "' may only hold letters, digits, '_', '.' and '-' (example: alexandrite)";
+  }
+  if (std::string error = validate_selector(service.match, key + ".match"); !error.empty()) {
+    return error;
+  }
+  for (std::size_t i = 0; i < service.routes.size(); ++i) {
+    const std::string& route = service.routes[i];
+    if (route.empty() || route.front() != '/') {
+      return key + ".routes[" + std::to_string(i) + "]: '" + route +
+             "' does not start with '/' (example: /orders/{id})";
+    }
+  }
+  for (std::size_t i = 0; i < service.storage_paths.size(); ++i) {
+    const std::string& path = service.storage_paths[i];
+    if (path.empty() || path.front() != '/') {
+      return key + ".storage_paths[" + std::to_string(i) + "]: '" + path +
+             "' is not an absolute path (example: /var/lib/postgresql/15/main)";
+    }
+  }
+  return "";
+}
+
+std::string validate_discovery(const DiscoveryConfig& discovery) {
+  if (discovery.use_interval_ms < 100) {
+    return "discovery.use_interval: " + format_duration_ms(discovery.use_interval_ms) +
+           " is below the minimum 100ms (example: 5s)";
+  }
+  if (discovery.storage_interval_ms < 1000) {
+    return "discovery.storage_interval: " + format_duration_ms(discovery.storage_interval_ms) +
+           " is below the minimum 1s (example: 60s)";
+  }
+  if (discovery.storage_max_entries == 0) {
+    return "discovery.storage_max_entries: must be at least 1 (example: 100000)";
+  }
+  return "";
 }
 
 }  // namespace
@@ -40,11 +178,36 @@ std::string validate(const Config& config) {
     return "ring_buffer_bytes: " + std::to_string(rb) +
            " must be a power of two >= 4096 (example: 8388608)";
   }
-  static const char* const kLevels[] = {"trace", "debug", "info", "warn", "error", "critical", "off"};
+  static const char* const kLevels[] = {"trace", "debug",    "info", "warn",
+                                        "error", "critical", "off"};
+  bool known_level = false;
   for (const char* level : kLevels) {
-    if (config.log_level == level) return "";
+    if (config.log_level == level) known_level = true;
   }
-  return "log_level: '" + config.log_level + "' is unknown (example: info; one of trace debug info warn error)";
+  if (!known_level) {
+    return "log_level: '" + config.log_level +
+           "' is unknown (example: info; one of trace debug info warn error)";
+  }
+  if (std::string error = validate_discovery(config.discovery); !error.empty()) return error;
+  std::map<std::string, std::size_t> first_with_name;
+  for (std::size_t i = 0; i < config.services.size(); ++i) {
+    const std::string key = "services[" + std::to_string(i) + "]";
+    if (std::string error = validate_service(config.services[i], key); !error.empty()) {
+      return error;
+    }
+    const auto [it, inserted] = first_with_name.emplace(config.services[i].name, i);
+    if (!inserted) {
+      return key + ".name: '" + config.services[i].name + "' is already the name of services[" +
+             std::to_string(it->second) + "] (example: " + config.services[i].name + "-2)";
+    }
+  }
+  for (std::size_t i = 0; i < config.exclude.size(); ++i) {
+    const std::string key = "exclude[" + std::to_string(i) + "]";
+    if (std::string error = validate_selector(config.exclude[i], key); !error.empty()) {
+      return error;
+    }
+  }
+  return "";
 }
 
 }  // namespace redeye

@@ -56,6 +56,9 @@ struct Config {
   uint32_t ring_buffer_bytes = 8 * 1024 * 1024;
   // Benchmark floor: attach the same probes with programs that return at once.
   bool empty_probes = false;
+  // Follow every process (but redeye) instead of only discovered services. Not in the YAML
+  // schema: set by the benchmark and tests that measure the probes' worst case.
+  bool follow_all_processes = false;
 
   DiscoveryConfig discovery;
   std::vector<ServiceRule> services;      // first match wins

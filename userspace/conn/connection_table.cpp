@@ -10,7 +10,7 @@ struct ConnectionTable::Connection {
   uint32_t tgid = 0;
   uint32_t fd = 0;
   uint16_t local_port = 0;
-  std::string service;
+  std::shared_ptr<const ServiceInfo> service;
   // Created on the first HTTP server bytes; most connections never need one.
   std::optional<http::HttpServerConversation> http;
 };
@@ -19,7 +19,7 @@ struct ConnectionTable::Connection {
 class ConnectionTable::HttpSink : public http::HttpEventSink {
  public:
   HttpSink(const Connection& conn, HttpServerMetrics& metrics, SelfMetrics& self)
-      : server_{conn.service, conn.local_port}, metrics_(metrics), self_(self) {}
+      : server_{*conn.service, conn.local_port}, metrics_(metrics), self_(self) {}
   void on_request_started(const http::HttpRequestHead& head) override {
     metrics_.request_started(server_, head.method);
   }
@@ -38,9 +38,9 @@ class ConnectionTable::HttpSink : public http::HttpEventSink {
   SelfMetrics& self_;
 };
 
-ConnectionTable::ConnectionTable(size_t max_connections, ServiceNamer& namer,
+ConnectionTable::ConnectionTable(size_t max_connections, ServiceRegistry& services,
                                  HttpServerMetrics& http, SelfMetrics& self)
-    : max_connections_(max_connections), namer_(namer), http_(http), self_(self) {}
+    : max_connections_(max_connections), services_(services), http_(http), self_(self) {}
 
 ConnectionTable::~ConnectionTable() = default;
 
@@ -58,7 +58,7 @@ void ConnectionTable::on_open(const redeye_conn_open_event& ev) {
   conn->fd = ev.hdr.fd;
   conn->local_port = ev.local_port;
   const size_t comm_len = strnlen(ev.comm, sizeof(ev.comm));
-  conn->service = namer_.name_of(ev.hdr.tgid, std::string_view(ev.comm, comm_len));
+  conn->service = services_.service_or_adhoc(ev.hdr.tgid, std::string_view(ev.comm, comm_len));
   connections_[ev.hdr.conn_id] = std::move(conn);
   by_fd_[key] = ev.hdr.conn_id;
   per_process_[ev.hdr.tgid]++;
@@ -88,7 +88,6 @@ void ConnectionTable::on_close(const redeye_conn_close_event& ev) {
 }
 
 void ConnectionTable::on_process_exit(uint32_t tgid, uint64_t ts_ns) {
-  namer_.forget(tgid);
   // Most exiting processes (shells, short jobs) hold no connection: skip the scan.
   if (!per_process_.contains(tgid)) return;
   std::vector<uint64_t> ids;

@@ -8,7 +8,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "discovery/service_namer.h"
+#include "discovery/service_registry.h"
 #include "metrics/http_server_metrics.h"
 #include "metrics/self_metrics.h"
 #include "protocols/http/http_server_conversation.h"
@@ -18,7 +18,7 @@ namespace redeye {
 
 class ConnectionTable {
  public:
-  ConnectionTable(size_t max_connections, ServiceNamer& namer, HttpServerMetrics& http,
+  ConnectionTable(size_t max_connections, ServiceRegistry& services, HttpServerMetrics& http,
                   SelfMetrics& self);
   ~ConnectionTable();
 
@@ -37,7 +37,7 @@ class ConnectionTable {
   static uint64_t fd_key(uint32_t tgid, uint32_t fd) { return (uint64_t{tgid} << 32) | fd; }
 
   size_t max_connections_;
-  ServiceNamer& namer_;
+  ServiceRegistry& services_;
   HttpServerMetrics& http_;
   SelfMetrics& self_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;  // by conn_id

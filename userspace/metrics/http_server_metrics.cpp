@@ -12,6 +12,13 @@ const prometheus::Histogram::BucketBoundaries kDurationBuckets = {
 const prometheus::Histogram::BucketBoundaries kBodyBuckets = {
     64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216};
 
+// Labels every metric of a service carries.
+prometheus::Labels service_labels(const ServiceInfo& service) {
+  return {{"service_name", service.name},
+          {"service_namespace", service.service_namespace},
+          {"service_instance_id", service.instance_id}};
+}
+
 std::string series_key(std::initializer_list<std::string_view> parts) {
   std::string key;
   for (auto part : parts) {
@@ -49,12 +56,14 @@ prometheus::Gauge& HttpServerMetrics::active_gauge(const ServerIdentity& server,
                                                    std::string_view method) {
   const std::string_view canonical = http::canonical_method(method);
   const std::string port = std::to_string(server.server_port);
-  std::string key = series_key({server.service_name, canonical, port});
+  std::string key = series_key({server.service.name, server.service.service_namespace,
+                                server.service.instance_id, canonical, port});
   auto it = active_series_.find(key);
   if (it == active_series_.end()) {
-    auto& gauge = active_.Add({{"service_name", server.service_name},
-                               {"http_request_method", std::string(canonical)},
-                               {"server_port", port}});
+    auto labels = service_labels(server.service);
+    labels.emplace("http_request_method", std::string(canonical));
+    labels.emplace("server_port", port);
+    auto& gauge = active_.Add(labels);
     it = active_series_.emplace(std::move(key), &gauge).first;
   }
   return *it->second;
@@ -68,10 +77,12 @@ void HttpServerMetrics::request_ended(const ServerIdentity& server, std::string_
   active_gauge(server, method).Decrement();
 }
 
-const std::string& HttpServerMetrics::route_for(const std::string& service,
+const std::string& HttpServerMetrics::route_for(const ServiceInfo& service,
                                                 std::string_view target) {
-  auto it = routes_.find(service);
-  if (it == routes_.end()) it = routes_.emplace(service, http::RouteLimiter(route_limit_)).first;
+  // Keyed by address: a ServiceInfo lives as long as any connection of it (shared_ptr), and
+  // a service that went away and came back starts a fresh route budget.
+  auto it = routes_.find(&service);
+  if (it == routes_.end()) it = routes_.emplace(&service, http::RouteLimiter(route_limit_)).first;
   http::RouteLimiter& limiter = it->second;
   const size_t overflowed_before = limiter.overflowed();
   const std::string& route = limiter.admit(http::normalize_route(target));
@@ -81,17 +92,18 @@ const std::string& HttpServerMetrics::route_for(const std::string& service,
 
 void HttpServerMetrics::record(const ServerIdentity& server, const http::HttpExchange& exchange) {
   const std::string_view method = http::canonical_method(exchange.request.method);
-  const std::string& route = route_for(server.service_name, exchange.request.target);
+  const std::string& route = route_for(server.service, exchange.request.target);
   const std::string status = std::to_string(exchange.status_code);
   const std::string port = std::to_string(server.server_port);
-  std::string key = series_key({server.service_name, method, route, status, port});
+  std::string key = series_key({server.service.name, server.service.service_namespace,
+                                server.service.instance_id, method, route, status, port});
   auto it = series_.find(key);
   if (it == series_.end()) {
-    const prometheus::Labels labels = {{"service_name", server.service_name},
-                                       {"http_request_method", std::string(method)},
-                                       {"http_route", route},
-                                       {"http_response_status_code", status},
-                                       {"server_port", port}};
+    auto labels = service_labels(server.service);
+    labels.emplace("http_request_method", std::string(method));
+    labels.emplace("http_route", route);
+    labels.emplace("http_response_status_code", status);
+    labels.emplace("server_port", port);
     Series series{&duration_.Add(labels, kDurationBuckets), &request_body_.Add(labels, kBodyBuckets),
                   &response_body_.Add(labels, kBodyBuckets)};
     it = series_.emplace(std::move(key), series).first;

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "discovery/service_registry.h"
 #include "metrics/self_metrics.h"
 #include "protocols/http/http_events.h"
 #include "protocols/http/http_route.h"
@@ -21,7 +22,7 @@ namespace redeye {
 
 // Who served a request: the labels that come from the connection, not the bytes.
 struct ServerIdentity {
-  const std::string& service_name;
+  const ServiceInfo& service;
   uint16_t server_port;
 };
 
@@ -40,7 +41,7 @@ class HttpServerMetrics {
     prometheus::Histogram* response_body;
   };
   prometheus::Gauge& active_gauge(const ServerIdentity& server, std::string_view method);
-  const std::string& route_for(const std::string& service, std::string_view target);
+  const std::string& route_for(const ServiceInfo& service, std::string_view target);
 
   uint32_t route_limit_;
   SelfMetrics& self_;
@@ -50,7 +51,7 @@ class HttpServerMetrics {
   prometheus::Family<prometheus::Gauge>& active_;
   std::unordered_map<std::string, Series> series_;
   std::unordered_map<std::string, prometheus::Gauge*> active_series_;
-  std::unordered_map<std::string, http::RouteLimiter> routes_;  // per service
+  std::unordered_map<const ServiceInfo*, http::RouteLimiter> routes_;  // per service instance
 };
 
 }  // namespace redeye

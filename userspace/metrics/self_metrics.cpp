@@ -1,113 +1,91 @@
 #include "metrics/self_metrics.h"
 
 #include <string>
-#include <utility>
+
+#include "metrics/family_builder.h"
 
 namespace redeye {
 namespace {
 
-using prometheus::ClientMetric;
-using prometheus::MetricFamily;
-using prometheus::MetricType;
-
 constexpr const char* kKernelDropNames[REDEYE_DROP_MAX] = {
-    "ringbuf_full", "syscall_stash_full", "kernel_connection_table_full", "payload_read_failed"};
+    "ringbuf_full",        "syscall_stash_full",  "kernel_connection_table_full",
+    "payload_read_failed", "process_filter_full", "process_table_full"};
 constexpr const char* kUserDropNames[static_cast<int>(UserDrop::kCount)] = {
     "malformed_event", "unknown_connection", "connection_table_full"};
 constexpr const char* kEventNames[static_cast<int>(EventKind::kCount)] = {
-    "conn_open", "data", "conn_close", "process_exit"};
+    "conn_open", "data", "conn_close", "process"};
 // Indexed by http::HttpAnomaly.
 constexpr const char* kHttpAnomalyNames[kHttpAnomalyCount] = {
     "partial_message_dropped", "malformed_request", "malformed_response", "capture_gap",
     "unmatched_response",      "head_too_large",    "too_many_pipelined"};
 
-ClientMetric sample(double value, std::vector<ClientMetric::Label> labels = {}) {
-  ClientMetric m;
-  m.label = std::move(labels);
-  m.counter.value = value;
-  m.gauge.value = value;
-  return m;
-}
-
-MetricFamily family(std::string name, std::string help, MetricType type) {
-  MetricFamily f;
-  f.name = std::move(name);
-  f.help = std::move(help);
-  f.type = type;
-  return f;
+double value(const std::atomic<uint64_t>& counter) {
+  return static_cast<double>(counter.load(std::memory_order_relaxed));
 }
 
 }  // namespace
 
 SelfMetrics::SelfMetrics(KernelView kernel) : kernel_(std::move(kernel)) {}
 
-std::vector<MetricFamily> SelfMetrics::Collect() const {
-  std::vector<MetricFamily> out;
+std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
+  std::vector<prometheus::MetricFamily> out;
 
-  auto received = family("redeye_events_received_total",
-                         "Events read from the kernel ring buffer, by type.", MetricType::Counter);
+  auto received = counter_family("redeye_events_received_total",
+                                 "Events read from the kernel ring buffer, by type.");
   for (int i = 0; i < static_cast<int>(EventKind::kCount); i++) {
-    received.metric.push_back(sample(received_[i].load(), {{"type", kEventNames[i]}}));
+    received.add(value(received_[i]), {{"type", kEventNames[i]}});
   }
-  out.push_back(std::move(received));
+  out.push_back(received.take());
 
-  auto dropped = family("redeye_events_dropped_total",
-                        "Events lost, by reason (kernel and userspace).", MetricType::Counter);
-  DropCounts kdrops{};
-  if (kernel_.drops) kdrops = kernel_.drops();
+  auto dropped =
+      counter_family("redeye_events_dropped_total", "Events lost, by reason (kernel and userspace).");
+  const DropCounts kdrops = kernel_.drops ? kernel_.drops() : DropCounts{};
   for (int i = 0; i < REDEYE_DROP_MAX; i++) {
-    dropped.metric.push_back(sample(static_cast<double>(kdrops[i]), {{"reason", kKernelDropNames[i]}}));
+    dropped.add(static_cast<double>(kdrops[i]), {{"reason", kKernelDropNames[i]}});
   }
   for (int i = 0; i < static_cast<int>(UserDrop::kCount); i++) {
-    dropped.metric.push_back(sample(user_drops_[i].load(), {{"reason", kUserDropNames[i]}}));
+    dropped.add(value(user_drops_[i]), {{"reason", kUserDropNames[i]}});
   }
-  out.push_back(std::move(dropped));
+  out.push_back(dropped.take());
 
-  auto parse = family("redeye_parse_errors_total",
-                      "Bytes the protocol parsers skipped, by protocol and kind.", MetricType::Counter);
+  auto parse = counter_family("redeye_parse_errors_total",
+                              "Bytes the protocol parsers skipped, by protocol and kind.");
   for (int i = 0; i < kHttpAnomalyCount; i++) {
-    parse.metric.push_back(
-        sample(http_anomalies_[i].load(), {{"protocol", "http"}, {"kind", kHttpAnomalyNames[i]}}));
+    parse.add(value(http_anomalies_[i]), {{"protocol", "http"}, {"kind", kHttpAnomalyNames[i]}});
   }
-  out.push_back(std::move(parse));
+  out.push_back(parse.take());
 
-  auto conns = family("redeye_connections_tracked", "TCP connections the agent tracks now.",
-                      MetricType::Gauge);
-  conns.metric.push_back(sample(static_cast<double>(connections_.load())));
-  out.push_back(std::move(conns));
-
-  auto routes = family("redeye_http_route_overflow_total",
-                       "Requests whose route was folded into _OTHER by the per-service route limit.",
-                       MetricType::Counter);
-  routes.metric.push_back(sample(static_cast<double>(route_overflows_.load())));
-  out.push_back(std::move(routes));
+  out.push_back(gauge_family("redeye_connections_tracked", "TCP connections the agent tracks now.")
+                    .add(value(connections_))
+                    .take());
+  out.push_back(counter_family("redeye_http_route_overflow_total",
+                               "Requests whose route was folded into _OTHER by the per-service "
+                               "route limit.")
+                    .add(value(route_overflows_))
+                    .take());
 
   if (kernel_.stats) {
-    StatCounts stats = kernel_.stats();
-    auto syscalls = family("redeye_kernel_socket_syscalls_total",
-                           "TCP socket syscalls of followed processes seen by the probes.",
-                           MetricType::Counter);
-    syscalls.metric.push_back(sample(static_cast<double>(stats[REDEYE_STAT_SYSCALLS_SEEN])));
-    out.push_back(std::move(syscalls));
-    auto truncated = family("redeye_payload_bytes_not_captured_total",
-                            "Payload bytes beyond the capture limit (or sent by sendfile), counted "
-                            "but not copied.",
-                            MetricType::Counter);
-    truncated.metric.push_back(sample(static_cast<double>(stats[REDEYE_STAT_BYTES_TRUNCATED])));
-    out.push_back(std::move(truncated));
-    auto classified = family("redeye_connections_classified_total",
-                             "Connections classified by the kernel, by protocol.", MetricType::Counter);
-    classified.metric.push_back(
-        sample(static_cast<double>(stats[REDEYE_STAT_CONN_CLASSIFIED]), {{"protocol", "http1"}}));
-    classified.metric.push_back(
-        sample(static_cast<double>(stats[REDEYE_STAT_CONN_UNCLASSIFIED]), {{"protocol", "other"}}));
-    out.push_back(std::move(classified));
+    const StatCounts stats = kernel_.stats();
+    auto stat = [&stats](int i) { return static_cast<double>(stats[i]); };
+    out.push_back(counter_family("redeye_kernel_socket_syscalls_total",
+                                 "TCP socket syscalls of followed processes seen by the probes.")
+                      .add(stat(REDEYE_STAT_SYSCALLS_SEEN))
+                      .take());
+    out.push_back(counter_family("redeye_payload_bytes_not_captured_total",
+                                 "Payload bytes beyond the capture limit (or sent by sendfile), "
+                                 "counted but not copied.")
+                      .add(stat(REDEYE_STAT_BYTES_TRUNCATED))
+                      .take());
+    out.push_back(counter_family("redeye_connections_classified_total",
+                                 "Connections classified by the kernel, by protocol.")
+                      .add(stat(REDEYE_STAT_CONN_CLASSIFIED), {{"protocol", "http1"}})
+                      .add(stat(REDEYE_STAT_CONN_UNCLASSIFIED), {{"protocol", "other"}})
+                      .take());
   }
   if (kernel_.map_memory_bytes) {
-    auto mem = family("redeye_bpf_map_memory_bytes", "Kernel memory charged for the BPF maps.",
-                      MetricType::Gauge);
-    mem.metric.push_back(sample(static_cast<double>(kernel_.map_memory_bytes())));
-    out.push_back(std::move(mem));
+    out.push_back(gauge_family("redeye_bpf_map_memory_bytes", "Kernel memory charged for the BPF maps.")
+                      .add(static_cast<double>(kernel_.map_memory_bytes()))
+                      .take());
   }
   return out;
 }

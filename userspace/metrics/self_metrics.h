@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <functional>
 
-#include "bpf/socket_probes.h"
+#include "bpf/kernel_probes.h"
 #include "protocols/http/http_events.h"
 
 namespace redeye {
@@ -24,7 +24,7 @@ enum class UserDrop : int {
   kCount = 3,
 };
 
-enum class EventKind : int { kConnOpen = 0, kData = 1, kConnClose = 2, kProcessExit = 3, kCount = 4 };
+enum class EventKind : int { kConnOpen = 0, kData = 1, kConnClose = 2, kProcess = 3, kCount = 4 };
 
 inline constexpr int kHttpAnomalyCount = 7;
 

@@ -79,12 +79,19 @@ FeatureCheck check_tracepoints(const std::vector<std::string>& names) {
   std::string root = tracefs_root();
   if (root.empty()) return {"tracepoints", false, "tracefs not available"};
   std::string missing;
+  size_t checked = 0;
   for (const auto& name : names) {
+    // Only "tracepoint/<category>/<event>" sections name tracefs events; BTF tracepoints
+    // (tp_btf/...) are checked by the verifier at load.
+    constexpr std::string_view kPrefix = "tracepoint/";
+    if (!name.starts_with(kPrefix)) continue;
+    const std::string event = name.substr(kPrefix.size());
+    checked++;
     std::error_code ec;
-    if (!std::filesystem::exists(root + "/events/" + name, ec)) missing += " " + name;
+    if (!std::filesystem::exists(root + "/events/" + event, ec)) missing += " " + event;
   }
   if (missing.empty()) {
-    return {"tracepoints", true, std::to_string(names.size()) + " tracepoints present"};
+    return {"tracepoints", true, std::to_string(checked) + " tracepoints present"};
   }
   return {"tracepoints", false, "missing in this kernel:" + missing};
 }

@@ -21,7 +21,8 @@ FeatureCheck check_btf();
 FeatureCheck check_capabilities();
 // tracefs must be mounted for tracepoint attach; mounts it when missing and allowed.
 FeatureCheck ensure_tracefs();
-// Whether every tracepoint in `names` ("syscalls/sys_enter_read") exists in tracefs.
+// Whether every "tracepoint/<category>/<event>" among the program sections `names` exists in
+// tracefs (other section kinds are skipped).
 FeatureCheck check_tracepoints(const std::vector<std::string>& names);
 
 std::string kernel_release();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 
 #include "protocols/http/http_events.h"
@@ -28,7 +29,7 @@ class HttpServerConversation {
 
  private:
   struct State;
-  State* state_;
+  std::unique_ptr<State> state_;  // null only in a moved-from object (recreated on use)
 };
 
 }  // namespace redeye::http

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Process lifecycle for discovery: exec, fork and exit of processes, and OOM kills.
+ *
+ * A followed process's children are followed from their first instruction (nginx workers,
+ * PostgreSQL backends) without waiting for userspace; userspace learns of them from the FORK
+ * event and decides again on EXEC. Exits remove the filter entry so a reused PID does not
+ * inherit "followed". */
+#include "kernel_types.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+
+#include "emit.h"
+#include "maps.h"
+
+/* tracefs events/oom/mark_victim/format: `pid` has been the first field since 4.x. */
+struct mark_victim_ctx {
+  __u64 common;
+  int pid;
+};
+
+static __always_inline bool followed_explicitly(__u32 tgid) {
+  __u8* action = bpf_map_lookup_elem(&pid_filter, &tgid);
+  return action && *action == REDEYE_FILTER_FOLLOW;
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int on_process_exec(void* ctx) {
+  if (empty_programs) return 0;
+  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+  __u8* action = bpf_map_lookup_elem(&pid_filter, &tgid);
+  if (action && *action == REDEYE_FILTER_IGNORE) return 0;
+  emit_process_event(REDEYE_EV_PROCESS_EXEC, tgid, 0, 0);
+  return 0;
+}
+
+/* tp_btf gives the child task itself, which tells a new process from a new thread. */
+SEC("tp_btf/sched_process_fork")
+int on_process_fork(__u64* ctx) {
+  if (empty_programs) return 0;
+  struct task_struct* parent = (struct task_struct*)ctx[0];
+  struct task_struct* child = (struct task_struct*)ctx[1];
+  __u32 child_pid = BPF_CORE_READ(child, pid);
+  __u32 child_tgid = BPF_CORE_READ(child, tgid);
+  if (child_pid != child_tgid) return 0; /* a thread */
+  __u32 parent_tgid = BPF_CORE_READ(parent, tgid);
+  if (!followed_explicitly(parent_tgid)) return 0;
+  __u8 follow = REDEYE_FILTER_FOLLOW;
+  if (bpf_map_update_elem(&pid_filter, &child_tgid, &follow, BPF_ANY)) {
+    count_drop(REDEYE_DROP_FILTER_FULL);
+  }
+  emit_process_event(REDEYE_EV_PROCESS_FORK, child_tgid, parent_tgid, 0);
+  return 0;
+}
+
+/* Fires per thread; the thread-group leader's exit stands for the process. */
+SEC("tracepoint/sched/sched_process_exit")
+int on_process_exit(void* ctx) {
+  if (empty_programs) return 0;
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  __u32 tgid = pid_tgid >> 32;
+  if ((__u32)pid_tgid != tgid) return 0;
+  bool followed = follow_all ? process_followed(tgid) : followed_explicitly(tgid);
+  if (!followed) return 0;
+  if (!follow_all) bpf_map_delete_elem(&pid_filter, &tgid);
+  emit_process_event(REDEYE_EV_PROCESS_EXIT, tgid, 0, 0);
+  return 0;
+}
+
+SEC("tracepoint/oom/mark_victim")
+int on_oom_victim(struct mark_victim_ctx* ctx) {
+  if (empty_programs) return 0;
+  emit_process_event(REDEYE_EV_OOM_KILL, (__u32)ctx->pid, 0, 0);
+  return 0;
+}

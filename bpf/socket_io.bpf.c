@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Syscall tracepoints on TCP socket I/O.
+ *
+ * Entry: for followed processes, resolve the fd to a TCP sock and stash the arguments (only
+ *        sockets are stashed, so file and pipe I/O costs one filter lookup and a few reads).
+ * Exit:  count bytes per connection; classify unknown connections from their first inbound
+ *        bytes; for HTTP/1.x server connections emit the payload prefix to userspace, which
+ *        parses and pairs requests with responses.
+ *
+ * Why userspace pairs requests (and not the kernel): see docs/DESIGN.md, "How much the kernel
+ * does"; the benchmark in docs/BENCHMARKS.md measures the cost of this choice. */
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+
+#include "maps.h"
+#include "payload.h"
+#include "redeye/protocol_infer.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+static __always_inline int stash_syscall(__u32 fd, __u64 buf, __u32 iovcnt, __u8 kind,
+                                         __u8 direction) {
+  if (empty_programs) return 0;
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  if (!process_followed(pid_tgid >> 32)) return 0;
+  struct stashed_args args = {.buf = buf, .fd = fd, .iovcnt = iovcnt, .kind = kind,
+                              .direction = direction};
+  if (kind != STASH_ACCEPT) {
+    struct sock* sk = tcp_sock_from_fd(fd);
+    if (!sk) return 0;
+    args.sk = (__u64)sk;
+  }
+  if (kind == STASH_CONNECT) {
+    __u32 tgid = pid_tgid >> 32;
+    bpf_map_update_elem(&sock_owner, &args.sk, &tgid, BPF_ANY);
+  }
+  count_stat(REDEYE_STAT_SYSCALLS_SEEN, 1);
+  if (bpf_map_update_elem(&stash, &pid_tgid, &args, BPF_ANY)) count_drop(REDEYE_DROP_STASH_FULL);
+  return 0;
+}
+
+/* Takes this thread's stashed arguments, if any. */
+static __always_inline bool unstash(__u64 pid_tgid, struct stashed_args* out) {
+  struct stashed_args* args = bpf_map_lookup_elem(&stash, &pid_tgid);
+  if (!args) return false;
+  *out = *args;
+  bpf_map_delete_elem(&stash, &pid_tgid);
+  return true;
+}
+
+/* Decides, from the first inbound bytes, whether this connection is an HTTP/1.x server. */
+static __always_inline void classify(struct redeye_conn_state* conn,
+                                     const struct stashed_args* args) {
+  if (args->direction != REDEYE_DIR_INBOUND || args->kind == STASH_NODATA) return;
+  unsigned char prefix[REDEYE_INFER_PREFIX] = {};
+  void* buf = first_buffer(args);
+  if (buf && !bpf_probe_read_user(prefix, sizeof(prefix), buf) &&
+      redeye_looks_like_http_request(prefix, sizeof(prefix))) {
+    conn->protocol = REDEYE_PROTO_HTTP1;
+    conn->role = REDEYE_ROLE_SERVER;
+    count_stat(REDEYE_STAT_CONN_CLASSIFIED, 1);
+    return;
+  }
+  if (++conn->classify_attempts >= REDEYE_CLASSIFY_ATTEMPTS) {
+    conn->protocol = REDEYE_PROTO_OTHER;
+    count_stat(REDEYE_STAT_CONN_UNCLASSIFIED, 1);
+  }
+}
+
+static __always_inline int handle_io_exit(struct syscall_exit_ctx* ctx) {
+  if (empty_programs) return 0;
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  struct stashed_args args;
+  if (!unstash(pid_tgid, &args)) return 0;
+  if (ctx->ret <= 0) return 0;
+  __u32 tgid = pid_tgid >> 32;
+  __u64 ts = bpf_ktime_get_ns();
+  struct redeye_conn_state* conn = conn_find_or_start((struct sock*)args.sk, tgid, args.fd, ts);
+  if (!conn) return 0;
+  __u32 total = ctx->ret > 0x7fffffff ? 0x7fffffff : (__u32)ctx->ret;
+  struct redeye_proc_tcp* proc = proc_tcp_of(tgid);
+  if (args.direction == REDEYE_DIR_INBOUND) {
+    __sync_fetch_and_add(&conn->bytes_in, total);
+    if (proc) __sync_fetch_and_add(&proc->bytes_received, total);
+  } else {
+    __sync_fetch_and_add(&conn->bytes_out, total);
+    if (proc) __sync_fetch_and_add(&proc->bytes_sent, total);
+  }
+  if (conn->protocol == REDEYE_PROTO_UNKNOWN) classify(conn, &args);
+  if (conn->protocol != REDEYE_PROTO_HTTP1) return 0;
+  emit_data(&args, conn, tgid, total, ts);
+  return 0;
+}
+
+/* Payload syscalls: (fd, buffer) / (fd, iovec, count) / (fd, msghdr) / sendfile(out_fd, ...). */
+#define IO_PROBES(name, kind, direction, iovcnt_arg)                                 \
+  SEC("tracepoint/syscalls/sys_enter_" #name)                                        \
+  int enter_##name(struct syscall_enter_ctx* ctx) {                                  \
+    return stash_syscall(ctx->args[0], ctx->args[1], iovcnt_arg, kind, direction);   \
+  }                                                                                  \
+  SEC("tracepoint/syscalls/sys_exit_" #name)                                         \
+  int exit_##name(struct syscall_exit_ctx* ctx) { return handle_io_exit(ctx); }
+
+IO_PROBES(read, STASH_PLAIN, REDEYE_DIR_INBOUND, 0)
+IO_PROBES(recvfrom, STASH_PLAIN, REDEYE_DIR_INBOUND, 0)
+IO_PROBES(readv, STASH_IOV, REDEYE_DIR_INBOUND, ctx->args[2])
+IO_PROBES(recvmsg, STASH_MSG, REDEYE_DIR_INBOUND, 0)
+IO_PROBES(write, STASH_PLAIN, REDEYE_DIR_OUTBOUND, 0)
+IO_PROBES(sendto, STASH_PLAIN, REDEYE_DIR_OUTBOUND, 0)
+IO_PROBES(writev, STASH_IOV, REDEYE_DIR_OUTBOUND, ctx->args[2])
+IO_PROBES(sendmsg, STASH_MSG, REDEYE_DIR_OUTBOUND, 0)
+IO_PROBES(sendfile64, STASH_NODATA, REDEYE_DIR_OUTBOUND, 0)
+
+/* accept/accept4 and connect: the connection's origin is known, so record it at once. */
+static __always_inline int handle_new_conn_exit(struct syscall_exit_ctx* ctx) {
+  if (empty_programs) return 0;
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  struct stashed_args args;
+  if (!unstash(pid_tgid, &args)) return 0;
+  __u32 fd = args.fd;
+  __u8 origin = REDEYE_ORIGIN_CONNECT;
+  if (args.kind == STASH_ACCEPT) {
+    if (ctx->ret < 0) return 0;
+    fd = (__u32)ctx->ret;
+    origin = REDEYE_ORIGIN_ACCEPT;
+  } else if (ctx->ret < 0 && ctx->ret != -EINPROGRESS) {
+    return 0;
+  }
+  struct sock* sk = tcp_sock_from_fd(fd);
+  if (!sk) return 0;
+  conn_start(sk, pid_tgid >> 32, fd, origin, bpf_ktime_get_ns());
+  return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_accept")
+int enter_accept(struct syscall_enter_ctx* ctx) {
+  return stash_syscall(ctx->args[0], 0, 0, STASH_ACCEPT, REDEYE_DIR_INBOUND);
+}
+SEC("tracepoint/syscalls/sys_exit_accept")
+int exit_accept(struct syscall_exit_ctx* ctx) { return handle_new_conn_exit(ctx); }
+
+SEC("tracepoint/syscalls/sys_enter_accept4")
+int enter_accept4(struct syscall_enter_ctx* ctx) {
+  return stash_syscall(ctx->args[0], 0, 0, STASH_ACCEPT, REDEYE_DIR_INBOUND);
+}
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int exit_accept4(struct syscall_exit_ctx* ctx) { return handle_new_conn_exit(ctx); }
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int enter_connect(struct syscall_enter_ctx* ctx) {
+  return stash_syscall(ctx->args[0], 0, 0, STASH_CONNECT, REDEYE_DIR_OUTBOUND);
+}
+SEC("tracepoint/syscalls/sys_exit_connect")
+int exit_connect(struct syscall_exit_ctx* ctx) { return handle_new_conn_exit(ctx); }
+
+/* close: handled at entry, while the fd still names the socket. */
+SEC("tracepoint/syscalls/sys_enter_close")
+int enter_close(struct syscall_enter_ctx* ctx) {
+  if (empty_programs) return 0;
+  __u64 pid_tgid = bpf_get_current_pid_tgid();
+  conn_close(pid_tgid >> 32, (__u32)ctx->args[0], bpf_ktime_get_ns());
+  return 0;
+}

@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0
+/* TCP errors and state changes per process: retransmits, resets, failed connects, and new
+ * listening sockets (which make a process a service under the default configuration).
+ *
+ * These tracepoints mostly fire in softirq context, where `current` is whoever was running:
+ * the owning process comes from the sock_owner map instead. Context layouts are the tracefs
+ * formats, whose leading fields have been stable since 4.16. */
+#include "kernel_types.h"
+#include <bpf/bpf_helpers.h>
+
+#include "emit.h"
+#include "maps.h"
+
+#define TCP_SYN_SENT 2
+#define TCP_CLOSE 7
+#define TCP_LISTEN 10
+
+struct sk_skb_ctx { /* tcp_retransmit_skb, tcp_send_reset */
+  __u64 common;
+  const void* skbaddr;
+  const void* skaddr;
+};
+
+struct sk_ctx { /* tcp_receive_reset */
+  __u64 common;
+  const void* skaddr;
+};
+
+struct set_state_ctx { /* sock/inet_sock_set_state */
+  __u64 common;
+  const void* skaddr;
+  int oldstate;
+  int newstate;
+  __u16 sport;
+  __u16 dport;
+  __u16 family;
+  __u16 protocol;
+};
+
+SEC("tracepoint/tcp/tcp_retransmit_skb")
+int on_tcp_retransmit(struct sk_skb_ctx* ctx) {
+  if (empty_programs) return 0;
+  struct redeye_proc_tcp* proc = proc_tcp_of_sock(ctx->skaddr);
+  if (proc) __sync_fetch_and_add(&proc->retransmits, 1);
+  return 0;
+}
+
+SEC("tracepoint/tcp/tcp_send_reset")
+int on_tcp_send_reset(struct sk_skb_ctx* ctx) {
+  if (empty_programs || !ctx->skaddr) return 0;
+  struct redeye_proc_tcp* proc = proc_tcp_of_sock(ctx->skaddr);
+  if (proc) __sync_fetch_and_add(&proc->resets_sent, 1);
+  return 0;
+}
+
+SEC("tracepoint/tcp/tcp_receive_reset")
+int on_tcp_receive_reset(struct sk_ctx* ctx) {
+  if (empty_programs) return 0;
+  struct redeye_proc_tcp* proc = proc_tcp_of_sock(ctx->skaddr);
+  if (proc) __sync_fetch_and_add(&proc->resets_received, 1);
+  return 0;
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int on_tcp_state(struct set_state_ctx* ctx) {
+  if (empty_programs || ctx->protocol != IPPROTO_TCP) return 0;
+  if (ctx->newstate == TCP_LISTEN) {
+    /* listen() runs in the owner's syscall, so current is the owner. */
+    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    __u8* action = bpf_map_lookup_elem(&pid_filter, &tgid);
+    if (!action || *action != REDEYE_FILTER_IGNORE) {
+      emit_process_event(REDEYE_EV_LISTEN, tgid, 0, ctx->sport);
+    }
+  } else if (ctx->oldstate == TCP_SYN_SENT && ctx->newstate == TCP_CLOSE) {
+    struct redeye_proc_tcp* proc = proc_tcp_of_sock(ctx->skaddr);
+    if (proc) __sync_fetch_and_add(&proc->connect_failures, 1);
+  }
+  return 0;
+}

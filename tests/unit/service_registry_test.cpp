@@ -1,0 +1,156 @@
+#include "discovery/service_registry.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace redeye {
+namespace {
+
+namespace fs = std::filesystem;
+
+class ServiceRegistryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("redeye-registry-" + std::to_string(::getpid()));
+    fs::remove_all(root_);
+    fs::copy(REDEYE_PROC_FIXTURES, root_,
+             fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::unique_ptr<ServiceRegistry> make() {
+    return std::make_unique<ServiceRegistry>(
+        config_, discovery::ProcfsReader(root_.string()),
+        ServiceRegistry::KernelFilter{[this](uint32_t pid) { return followed_.insert(pid), true; },
+                                      [this](uint32_t pid) { followed_.erase(pid); }},
+        /*self_pid=*/999999, "testhost");
+  }
+
+  // Rewrites field 22 (start time) of <pid>/stat, i.e. the PID now names another process.
+  void set_start_time(uint32_t pid, uint64_t ticks) {
+    const fs::path stat = root_ / std::to_string(pid) / "stat";
+    std::ifstream in(stat);
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    const auto close = text.rfind(')');
+    std::istringstream fields(text.substr(close + 2));
+    std::vector<std::string> f((std::istream_iterator<std::string>(fields)), {});
+    f[19] = std::to_string(ticks);  // field 22 is the 20th after "pid (comm)"
+    std::string out = text.substr(0, close + 2);
+    for (size_t i = 0; i < f.size(); i++) out += (i ? " " : "") + f[i];
+    std::ofstream(stat) << out << "\n";
+  }
+
+  Config config_;
+  fs::path root_;
+  std::set<uint32_t> followed_;
+};
+
+TEST_F(ServiceRegistryTest, ListeningProcessesAreServicesNamedByTheDefaultOrder) {
+  auto registry = make();
+  registry->scan();
+  auto nginx = registry->service_of(100);
+  ASSERT_NE(nginx, nullptr);
+  EXPECT_EQ(nginx->name, "nginx");
+  EXPECT_EQ(nginx->name_source, "systemd");
+  EXPECT_EQ(nginx->instance_id, "testhost");
+  EXPECT_TRUE(followed_.contains(100));
+  // Every followed process is a service and vice versa.
+  std::set<uint32_t> members;
+  for (const auto& m : registry->members()) members.insert(m.pids.begin(), m.pids.end());
+  EXPECT_EQ(members, followed_);
+  EXPECT_EQ(registry->service_of(900), nullptr);  // gone
+}
+
+TEST_F(ServiceRegistryTest, RulesNameProcessesFirstMatchWinsAndExcludeWinsOverAll) {
+  ServiceRule mes;
+  mes.name = "mes-api";
+  mes.service_namespace = "alexandrite";
+  mes.match.exe = "/usr/sbin/nginx";
+  ServiceRule later;
+  later.name = "never";
+  later.match.pid = 100;
+  config_.services = {mes, later};
+  auto registry = make();
+  registry->scan();
+  auto service = registry->service_of(100);
+  ASSERT_NE(service, nullptr);
+  EXPECT_EQ(service->name, "mes-api");
+  EXPECT_EQ(service->service_namespace, "alexandrite");
+  EXPECT_EQ(service->name_source, "rule");
+
+  ProcessSelector no_nginx;
+  no_nginx.exe = "*/nginx";
+  config_.exclude = {no_nginx};
+  followed_.clear();
+  auto excluding = make();
+  excluding->scan();
+  EXPECT_EQ(excluding->service_of(100), nullptr);
+  EXPECT_FALSE(followed_.contains(100));
+}
+
+TEST_F(ServiceRegistryTest, WithoutListeningDefaultOnlyRulesMakeServices) {
+  config_.discovery.listening_processes = false;
+  auto registry = make();
+  EXPECT_EQ(registry->scan(), 0u);
+  EXPECT_TRUE(followed_.empty());
+}
+
+TEST_F(ServiceRegistryTest, ReusedPidDoesNotKeepAnInheritedService) {
+  auto registry = make();
+  registry->scan();
+  ASSERT_NE(registry->service_of(100), nullptr);
+  // Same PID and executable, but a new start time and no listening socket: another process
+  // (e.g. `nginx -t` run later) that must not inherit the old one's service.
+  fs::remove_all(root_ / "100" / "fd");
+  fs::create_directory(root_ / "100" / "fd");
+  registry->scan();
+  ASSERT_NE(registry->service_of(100), nullptr) << "same incarnation keeps its service";
+  set_start_time(100, 999999);
+  registry->scan();
+  EXPECT_EQ(registry->service_of(100), nullptr);
+  EXPECT_FALSE(followed_.contains(100));
+}
+
+TEST_F(ServiceRegistryTest, ForkedChildRunningTheSameExecutableJoinsItsParentsService) {
+  auto registry = make();
+  registry->scan();
+  // pid 101: a worker forked by nginx (same exe, no listening socket of its own).
+  fs::copy(root_ / "100", root_ / "101",
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  fs::remove_all(root_ / "101" / "fd");
+  fs::create_directory(root_ / "101" / "fd");
+  std::ofstream(root_ / "101" / "stat")
+      << "101 (nginx) S 100 100 100 0 -1 4194560 0 0 0 0 1 1 0 0 20 0 1 0 1600 11931648 1496 0\n";
+  registry->on_fork(101, 100);
+  auto child = registry->service_of(101);
+  ASSERT_NE(child, nullptr);
+  EXPECT_EQ(child, registry->service_of(100));  // the very same service instance
+  EXPECT_TRUE(followed_.contains(101));
+
+  // After exec into another program it is re-evaluated: no rule, no listener, not a service.
+  fs::remove(root_ / "101" / "exe");
+  fs::create_symlink("/bin/sh", root_ / "101" / "exe");
+  registry->on_exec(101);
+  EXPECT_EQ(registry->service_of(101), nullptr);
+  EXPECT_FALSE(followed_.contains(101));
+
+  registry->on_exit(100);
+  EXPECT_EQ(registry->service_of(100), nullptr);
+  EXPECT_FALSE(followed_.contains(100));
+}
+
+TEST_F(ServiceRegistryTest, AdhocIdentityForFollowedProcessesOutsideDiscovery) {
+  auto registry = make();
+  auto adhoc = registry->service_or_adhoc(4242, "worker");
+  EXPECT_EQ(adhoc->name, "worker");
+  EXPECT_EQ(adhoc, registry->service_or_adhoc(4242, "worker"));
+  registry->on_exit(4242);
+  EXPECT_NE(adhoc, registry->service_or_adhoc(4242, "worker"));
+}
+
+}  // namespace
+}  // namespace redeye

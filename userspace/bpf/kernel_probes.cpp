@@ -1,0 +1,173 @@
+#include "bpf/kernel_probes.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstring>
+#include <fstream>
+#include <string_view>
+
+#include "kernel_probes.skel.h"
+
+namespace redeye {
+namespace {
+
+std::string errno_text(int err) { return std::strerror(err < 0 ? -err : err); }
+
+template <size_t N>
+std::array<uint64_t, N> sum_percpu(int map_fd) {
+  std::array<uint64_t, N> totals{};
+  const int ncpus = libbpf_num_possible_cpus();
+  if (ncpus <= 0) return totals;
+  std::vector<uint64_t> values(static_cast<size_t>(ncpus));
+  for (uint32_t key = 0; key < N; key++) {
+    if (bpf_map_lookup_elem(map_fd, &key, values.data()) != 0) continue;
+    for (uint64_t v : values) totals[key] += v;
+  }
+  return totals;
+}
+
+int libbpf_to_spdlog(enum libbpf_print_level level, const char* format, va_list args) {
+  char line[1024];
+  int n = vsnprintf(line, sizeof(line), format, args);
+  std::string_view text(line, n > 0 ? std::min<size_t>(n, sizeof(line) - 1) : 0);
+  while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
+  if (level == LIBBPF_WARN) {
+    spdlog::warn("libbpf: {}", text);
+  } else {
+    spdlog::debug("libbpf: {}", text);
+  }
+  return n;
+}
+
+}  // namespace
+
+void route_libbpf_logs_to_spdlog() { libbpf_set_print(libbpf_to_spdlog); }
+
+KernelProbes::KernelProbes(const Config& config) {
+  skel_ = kernel_probes__open();
+  if (!skel_) throw ProbeError("cannot open BPF object: " + errno_text(errno));
+  skel_->rodata->capture_bytes = config.capture_bytes;
+  skel_->rodata->empty_programs = config.empty_probes;
+  skel_->rodata->follow_all = config.follow_all_processes;
+  skel_->rodata->wakeup_bytes = config.ring_buffer_bytes / 32;
+  bpf_map__set_max_entries(skel_->maps.conns, config.max_connections);
+  bpf_map__set_max_entries(skel_->maps.sock_owner, config.max_connections);
+  bpf_map__set_max_entries(skel_->maps.events, config.ring_buffer_bytes);
+}
+
+KernelProbes::~KernelProbes() { kernel_probes__destroy(skel_); }
+
+std::vector<std::string> KernelProbes::tracepoints() const {
+  std::vector<std::string> names;
+  bpf_program* prog = nullptr;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    std::string_view section = bpf_program__section_name(prog);
+    names.emplace_back(section);
+  }
+  return names;
+}
+
+void KernelProbes::load() {
+  int err = kernel_probes__load(skel_);
+  if (err == 0) {
+    loaded_ = true;
+    return;
+  }
+  if (err == -EPERM) {
+    throw ProbeError("loading BPF programs was refused (" + errno_text(err) +
+                     "): needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)");
+  }
+  if (err == -EACCES) {
+    throw ProbeError("the kernel's verifier rejected the BPF programs; the log above names the "
+                     "program and instruction (please report it with `uname -r`)");
+  }
+  throw ProbeError("loading BPF programs failed: " + errno_text(err));
+}
+
+void KernelProbes::attach() {
+  bpf_program* prog = nullptr;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    bpf_link* link = bpf_program__attach(prog);
+    if (!link) {
+      int err = errno;
+      throw ProbeError(std::string("attaching ") + bpf_program__section_name(prog) +
+                       " failed: " + errno_text(err));
+    }
+    // The skeleton destroys links it knows of; keep ours in its slot for the same program.
+    for (int i = 0; i < skel_->skeleton->prog_cnt; i++) {
+      if (*skel_->skeleton->progs[i].prog == prog) *skel_->skeleton->progs[i].link = link;
+    }
+  }
+}
+
+int KernelProbes::events_fd() const { return bpf_map__fd(skel_->maps.events); }
+
+void KernelProbes::ignore_process(uint32_t tgid) {
+  uint8_t action = REDEYE_FILTER_IGNORE;
+  if (bpf_map__update_elem(skel_->maps.pid_filter, &tgid, sizeof(tgid), &action, sizeof(action),
+                           BPF_ANY) != 0) {
+    throw ProbeError("cannot write the process filter: " + errno_text(errno));
+  }
+}
+
+bool KernelProbes::follow_process(uint32_t tgid) {
+  uint8_t action = REDEYE_FILTER_FOLLOW;
+  return bpf_map__update_elem(skel_->maps.pid_filter, &tgid, sizeof(tgid), &action,
+                              sizeof(action), BPF_ANY) == 0;
+}
+
+void KernelProbes::unfollow_process(uint32_t tgid) {
+  uint8_t action = 0;
+  if (bpf_map__lookup_elem(skel_->maps.pid_filter, &tgid, sizeof(tgid), &action, sizeof(action),
+                           0) == 0 &&
+      action == REDEYE_FILTER_FOLLOW) {
+    bpf_map__delete_elem(skel_->maps.pid_filter, &tgid, sizeof(tgid), 0);
+  }
+}
+
+std::unordered_map<uint32_t, redeye_proc_tcp> KernelProbes::process_tcp_counters() const {
+  std::unordered_map<uint32_t, redeye_proc_tcp> out;
+  const int fd = bpf_map__fd(skel_->maps.proc_tcp);
+  uint32_t key = 0;
+  uint32_t next = 0;
+  const uint32_t* prev = nullptr;
+  while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+    redeye_proc_tcp value{};
+    if (bpf_map_lookup_elem(fd, &next, &value) == 0) out[next] = value;
+    key = next;
+    prev = &key;
+  }
+  return out;
+}
+
+void KernelProbes::forget_process_counters(uint32_t tgid) {
+  bpf_map__delete_elem(skel_->maps.proc_tcp, &tgid, sizeof(tgid), 0);
+}
+
+DropCounts KernelProbes::drop_counts() const {
+  return sum_percpu<REDEYE_DROP_MAX>(bpf_map__fd(skel_->maps.drops));
+}
+
+StatCounts KernelProbes::stat_counts() const {
+  return sum_percpu<REDEYE_STAT_MAX>(bpf_map__fd(skel_->maps.stats));
+}
+
+uint64_t KernelProbes::map_memory_bytes() const {
+  uint64_t total = 0;
+  bpf_map* map = nullptr;
+  bpf_object__for_each_map(map, skel_->obj) {
+    std::ifstream fdinfo("/proc/self/fdinfo/" + std::to_string(bpf_map__fd(map)));
+    std::string key;
+    uint64_t value = 0;
+    while (fdinfo >> key) {
+      if (key == "memlock:" && fdinfo >> value) total += value;
+    }
+  }
+  return total;
+}
+
+}  // namespace redeye

@@ -1,0 +1,65 @@
+// RAII owner of the kernel side (bpf/kernel_probes.bpf.c): open -> configure -> load -> attach,
+// and everything userspace reads or writes in its maps.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "redeye/abi.h"
+
+struct kernel_probes;  // generated skeleton
+
+namespace redeye {
+
+class ProbeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+using DropCounts = std::array<uint64_t, REDEYE_DROP_MAX>;
+using StatCounts = std::array<uint64_t, REDEYE_STAT_MAX>;
+
+class KernelProbes {
+ public:
+  // Opens the skeleton and applies `config` (nothing is loaded yet).
+  explicit KernelProbes(const Config& config);
+  ~KernelProbes();
+  KernelProbes(const KernelProbes&) = delete;
+  KernelProbes& operator=(const KernelProbes&) = delete;
+
+  // Tracepoints the programs attach to, e.g. "syscalls/sys_enter_read".
+  std::vector<std::string> tracepoints() const;
+  // Verifies and loads the programs into the kernel. Throws ProbeError with the reason.
+  void load();
+  // Attaches every program. Throws ProbeError naming the program that failed.
+  void attach();
+
+  int events_fd() const;
+  // Marks a process as never followed (e.g. the agent itself).
+  void ignore_process(uint32_t tgid);
+  // Starts/stops following a process (used when follow_all is off: discovery decides).
+  // Returns false when the filter map is full.
+  bool follow_process(uint32_t tgid);
+  void unfollow_process(uint32_t tgid);
+  // Per-process TCP counters (bytes, retransmits, resets, failed connects), by tgid.
+  std::unordered_map<uint32_t, redeye_proc_tcp> process_tcp_counters() const;
+  void forget_process_counters(uint32_t tgid);
+  DropCounts drop_counts() const;
+  StatCounts stat_counts() const;
+  // Kernel memory charged for the maps (sum of their memlock), for self-metrics.
+  uint64_t map_memory_bytes() const;
+
+ private:
+  kernel_probes* skel_ = nullptr;
+  bool loaded_ = false;
+};
+
+// Routes libbpf's messages to spdlog (warnings as warnings, the rest at debug).
+void route_libbpf_logs_to_spdlog();
+
+}  // namespace redeye

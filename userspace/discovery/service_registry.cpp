@@ -1,0 +1,213 @@
+#include "discovery/service_registry.h"
+
+#include <spdlog/spdlog.h>
+
+#include "discovery/service_naming.h"
+
+namespace redeye {
+
+ServiceRegistry::ServiceRegistry(const Config& config, discovery::ProcfsReader reader,
+                                 KernelFilter filter, uint32_t self_pid, std::string host_name)
+    : config_(config),
+      reader_(std::move(reader)),
+      matcher_(config.services, config.exclude),
+      filter_(std::move(filter)),
+      self_pid_(self_pid),
+      host_name_(std::move(host_name)) {}
+
+size_t ServiceRegistry::scan() {
+  // One TCP table per network namespace, not one per process.
+  std::map<uint64_t, discovery::TcpSocketTable> tables;
+  for (uint32_t pid : reader_.list_pids()) {
+    if (pid == self_pid_) continue;
+    std::optional<discovery::ProcessInfo> info;
+    if (auto netns = reader_.net_namespace(pid)) {
+      auto table = tables.find(*netns);
+      if (table == tables.end()) table = tables.emplace(*netns, reader_.read_tcp_table(pid)).first;
+      info = reader_.read(pid, table->second);
+    } else {
+      info = reader_.read(pid);  // namespace unknown: its own table
+    }
+    std::lock_guard lock(mutex_);
+    apply(pid, info);
+  }
+  std::lock_guard lock(mutex_);
+  // Processes that vanished without an exit event we saw.
+  std::vector<uint32_t> gone;
+  for (const auto& [pid, process] : processes_) {
+    auto start = reader_.start_time(pid);
+    if (!start || *start != process.start_time_ticks) gone.push_back(pid);
+  }
+  for (uint32_t pid : gone) remove(pid);
+  return processes_.size();
+}
+
+void ServiceRegistry::on_exec(uint32_t tgid) { evaluate(tgid); }
+
+void ServiceRegistry::on_fork(uint32_t child, uint32_t /*parent: read from /proc*/) {
+  evaluate(child);
+}
+
+void ServiceRegistry::on_listen(uint32_t tgid) {
+  if (service_of(tgid)) return;
+  evaluate(tgid);
+}
+
+void ServiceRegistry::on_exit(uint32_t tgid) {
+  std::lock_guard lock(mutex_);
+  remove(tgid);
+  adhoc_.erase(tgid);
+}
+
+std::shared_ptr<const ServiceInfo> ServiceRegistry::service_of(uint32_t tgid) const {
+  std::lock_guard lock(mutex_);
+  auto it = processes_.find(tgid);
+  return it == processes_.end() ? nullptr : it->second.service;
+}
+
+std::shared_ptr<const ServiceInfo> ServiceRegistry::service_or_adhoc(uint32_t tgid,
+                                                                     std::string_view comm) {
+  if (auto service = service_of(tgid)) return service;
+  std::lock_guard lock(mutex_);
+  auto it = adhoc_.find(tgid);
+  if (it != adhoc_.end()) return it->second;
+  auto info = reader_.read(tgid);
+  ServiceInfo adhoc;
+  if (info) {
+    adhoc.name = discovery::default_service_name(*info).name;
+  } else {
+    adhoc.name = comm.empty() ? "unknown" : std::string(comm);
+  }
+  adhoc.instance_id = host_name_;
+  adhoc.host_name = host_name_;
+  adhoc.name_source = "exe";
+  auto shared = std::make_shared<const ServiceInfo>(std::move(adhoc));
+  adhoc_[tgid] = shared;
+  return shared;
+}
+
+std::vector<ServiceMembers> ServiceRegistry::members() const {
+  std::lock_guard lock(mutex_);
+  std::map<const ServiceInfo*, ServiceMembers> grouped;
+  for (const auto& [pid, process] : processes_) {
+    auto& entry = grouped[process.service.get()];
+    entry.service = process.service;
+    entry.pids.push_back(pid);
+  }
+  std::vector<ServiceMembers> out;
+  out.reserve(grouped.size());
+  for (auto& [ptr, entry] : grouped) out.push_back(std::move(entry));
+  return out;
+}
+
+size_t ServiceRegistry::process_count() const {
+  std::lock_guard lock(mutex_);
+  return processes_.size();
+}
+
+void ServiceRegistry::evaluate(uint32_t tgid) {
+  if (tgid == self_pid_) return;
+  auto info = reader_.read(tgid);
+  std::lock_guard lock(mutex_);
+  apply(tgid, info);
+}
+
+void ServiceRegistry::apply(uint32_t tgid, const std::optional<discovery::ProcessInfo>& info) {
+  if (!info) {
+    remove(tgid);
+    return;
+  }
+  auto service = identify(*info);
+  if (service) {
+    assign(*info, std::move(service));
+  } else {
+    remove(tgid);
+  }
+}
+
+std::shared_ptr<const ServiceInfo> ServiceRegistry::inherited(
+    const discovery::ProcessInfo& info) const {
+  if (auto self = processes_.find(info.pid); self != processes_.end() &&
+                                            self->second.start_time_ticks == info.start_time_ticks &&
+                                            self->second.exe == info.exe) {
+    return self->second.service;
+  }
+  if (auto parent = processes_.find(info.ppid);
+      parent != processes_.end() && !info.exe.empty() && parent->second.exe == info.exe) {
+    return parent->second.service;
+  }
+  return nullptr;
+}
+
+std::shared_ptr<const ServiceInfo> ServiceRegistry::identify(const discovery::ProcessInfo& info) {
+  constexpr uint32_t kKthreadd = 2;  // kernel threads: no executable, never services
+  if (info.pid == kKthreadd || info.ppid == kKthreadd) return nullptr;
+  if (matcher_.excluded(info)) return nullptr;
+  ServiceInfo service;
+  service.host_name = host_name_;
+  service.container = info.container;
+  if (!info.container.pod_uid.empty()) service.pod_name = info.hostname_env;
+  if (!service.pod_name.empty()) {
+    service.instance_id = service.pod_name;
+  } else if (!info.container.container_id.empty()) {
+    service.instance_id = info.container.container_id.substr(0, 12);
+  } else {
+    service.instance_id = host_name_;
+  }
+  if (const ServiceRule* rule = matcher_.match(info)) {
+    service.name = rule->name;
+    service.service_namespace = rule->service_namespace;
+    service.name_source = "rule";
+    service.rule = rule;
+  } else if (auto parent = inherited(info)) {
+    return parent;
+  } else if (config_.discovery.listening_processes && !info.listening_ports.empty()) {
+    auto name = discovery::default_service_name(info);
+    service.name = std::move(name.name);
+    service.service_namespace = std::move(name.service_namespace);
+    service.name_source = std::move(name.source);
+  } else {
+    return nullptr;
+  }
+  return intern(std::move(service));
+}
+
+std::shared_ptr<const ServiceInfo> ServiceRegistry::intern(ServiceInfo info) {
+  ServiceKey key{info.name, info.service_namespace, info.instance_id};
+  auto& slot = services_[key];
+  if (auto existing = slot.lock()) return existing;
+  auto shared = std::make_shared<const ServiceInfo>(std::move(info));
+  slot = shared;
+  return shared;
+}
+
+void ServiceRegistry::assign(const discovery::ProcessInfo& info,
+                             std::shared_ptr<const ServiceInfo> service) {
+  const uint32_t tgid = info.pid;
+  auto [it, inserted] = processes_.try_emplace(tgid);
+  if (inserted || it->second.service != service) {
+    spdlog::debug("service {}: pid {} ({})", service->name, tgid, service->name_source);
+  }
+  it->second.start_time_ticks = info.start_time_ticks;
+  it->second.exe = info.exe;
+  it->second.service = std::move(service);
+  if (!filter_.follow(tgid)) {
+    follow_failures_++;
+    spdlog::warn("process filter full: pid {} of {} is not followed", tgid,
+                 it->second.service->name);
+  }
+}
+
+void ServiceRegistry::remove(uint32_t tgid) {
+  auto it = processes_.find(tgid);
+  if (it == processes_.end()) return;
+  filter_.unfollow(tgid);
+  const std::string& name = it->second.service->name;
+  ServiceKey key{name, it->second.service->service_namespace, it->second.service->instance_id};
+  processes_.erase(it);
+  if (auto slot = services_.find(key); slot != services_.end() && slot->second.expired()) {
+    services_.erase(slot);
+  }
+}
+
+}  // namespace redeye

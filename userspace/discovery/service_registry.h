@@ -1,0 +1,107 @@
+// Which processes are services, and which service each belongs to. Kept current by the
+// kernel's process events (exec, fork, exit, listen) plus a /proc scan at start and whenever
+// events may have been lost; drives the kernel's process filter.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "discovery/process_info.h"
+#include "discovery/process_matcher.h"
+#include "discovery/procfs_reader.h"
+
+namespace redeye {
+
+// Immutable identity of one service instance; shared by every connection and metric of it.
+struct ServiceInfo {
+  std::string name;
+  std::string service_namespace;
+  std::string instance_id;  // pod name, short container id, or the host name
+  std::string host_name;
+  std::string name_source;  // "rule", "otel_env", "systemd", "kubernetes", "container", "exe"
+  discovery::ContainerIdentity container;
+  std::string pod_name;
+  // The rule that named it, if any. Points into the registry's matcher: ServiceInfo values
+  // must not outlive the ServiceRegistry (the agent destroys its users first).
+  const ServiceRule* rule = nullptr;
+};
+
+// A service and its current processes, for the USE collector.
+struct ServiceMembers {
+  std::shared_ptr<const ServiceInfo> service;
+  std::vector<uint32_t> pids;
+};
+
+class ServiceRegistry {
+ public:
+  struct KernelFilter {
+    std::function<bool(uint32_t)> follow;  // false: the filter is full
+    std::function<void(uint32_t)> unfollow;
+  };
+
+  // `config` must outlive the registry.
+  ServiceRegistry(const Config& config, discovery::ProcfsReader reader, KernelFilter filter,
+                  uint32_t self_pid, std::string host_name);
+
+  // Reads every process in /proc. Returns how many processes are services afterwards.
+  size_t scan();
+
+  void on_exec(uint32_t tgid);
+  void on_fork(uint32_t child, uint32_t parent);
+  void on_listen(uint32_t tgid);
+  void on_exit(uint32_t tgid);
+
+  // The service of a process, or nullptr when it is not one.
+  std::shared_ptr<const ServiceInfo> service_of(uint32_t tgid) const;
+  // The service of a process, or an ad-hoc identity named after its executable (`comm` when
+  // the process is gone) for followed processes outside discovery (follow-all mode).
+  std::shared_ptr<const ServiceInfo> service_or_adhoc(uint32_t tgid, std::string_view comm);
+
+  std::vector<ServiceMembers> members() const;
+  size_t process_count() const;
+  uint64_t follow_failures() const { return follow_failures_; }
+
+ private:
+  struct Process {
+    uint64_t start_time_ticks = 0;
+    std::string exe;
+    std::shared_ptr<const ServiceInfo> service;
+  };
+  using ServiceKey = std::tuple<std::string, std::string, std::string>;
+
+  // Reads /proc/<tgid> and decides its service afresh.
+  void evaluate(uint32_t tgid);
+  // With mutex_ held: sets or clears the service of `tgid` from what /proc said of it.
+  void apply(uint32_t tgid, const std::optional<discovery::ProcessInfo>& info);
+  // A process running the same executable as its service parent (nginx workers, PostgreSQL
+  // backends), or as itself before (a rescan), stays in that service.
+  std::shared_ptr<const ServiceInfo> inherited(const discovery::ProcessInfo& info) const;
+  std::shared_ptr<const ServiceInfo> identify(const discovery::ProcessInfo& info);
+  std::shared_ptr<const ServiceInfo> intern(ServiceInfo info);
+  void assign(const discovery::ProcessInfo& info, std::shared_ptr<const ServiceInfo> service);
+  void remove(uint32_t tgid);
+
+  const Config& config_;
+  discovery::ProcfsReader reader_;
+  discovery::ProcessMatcher matcher_;
+  KernelFilter filter_;
+  uint32_t self_pid_;
+  std::string host_name_;
+
+  mutable std::mutex mutex_;
+  std::unordered_map<uint32_t, Process> processes_;  // services' processes only
+  std::map<ServiceKey, std::weak_ptr<const ServiceInfo>> services_;
+  std::unordered_map<uint32_t, std::shared_ptr<const ServiceInfo>> adhoc_;
+  uint64_t follow_failures_ = 0;
+};
+
+}  // namespace redeye

@@ -1,0 +1,248 @@
+// The request/response matcher. Semantics (beyond http_events.h):
+//  * A request is started (on_request_started) when its head is complete and valid. A request
+//    whose start line was valid but whose head was then lost (kCaptureGap, kHeadTooLarge, or
+//    kMalformedRequest at a trusted boundary) is started too, right after that anomaly, with
+//    request_body_bytes 0: the server will most likely answer it (e.g. 400/431), and this keeps
+//    later responses paired with the right requests.
+//  * start_ns: timestamp of the inbound chunk carrying the request's first byte (its method's
+//    first byte). end_ns: timestamp of the outbound chunk carrying the final response's last
+//    byte; for a response read until close, the last outbound chunk before on_close.
+//  * An exchange is reported when its final response ends; request_body_bytes is what the
+//    request body had delivered by then (all of it, unless the server answered early).
+//  * 1xx responses other than 101 are skipped. 101, and a 2xx answer to CONNECT, complete the
+//    exchange at the end of the response head; then both directions become opaque: all further
+//    bytes are ignored and any other pending request is abandoned at once.
+//  * A response with no pending request: kUnmatchedResponse, then it is parsed (as if answering
+//    a GET) and dropped.
+//  * At most kMaxPendingRequests requests are pending. A further request is still parsed but not
+//    started (kTooManyPipelined); its response is parsed and dropped without any event. Its
+//    response is framed as if it answered a GET.
+//  * If a response is lost (kCaptureGap, kHeadTooLarge, or kMalformedResponse at a trusted
+//    boundary), the oldest pending request is abandoned (on_request_abandoned); the next
+//    response found by resynchronisation is paired with the next request.
+//  * kPartialMessageDropped: resynchronisation discarded bytes (once per resynchronisation and
+//    direction) -- when joining mid-stream, or after any anomaly above that lost a message.
+//  * on_close: a read-until-close response completes; every other pending request is abandoned
+//    in FIFO order; then the conversation is reset to its initial state.
+//  * Known limitation: bytes a client sends after an Upgrade/CONNECT request but before the
+//    server's 101/2xx are parsed as HTTP (clients normally wait for the answer).
+#include "protocols/http/http_server_conversation.h"
+
+#include <deque>
+#include <utility>
+
+#include "protocols/http/http_limits.h"
+#include "protocols/http/http_message_reader.h"
+#include "protocols/http/http_method.h"
+
+namespace redeye::http {
+
+namespace {
+
+struct Pending {
+  bool tracked = true;          // false: requests dropped for kTooManyPipelined
+  uint64_t untracked_count = 0;  // how many dropped requests this entry stands for
+  uint64_t seq = 0;
+  HttpRequestHead head;
+  uint64_t start_ns = 0;
+  uint64_t body_bytes = 0;
+  bool is_head = false;
+  bool is_connect = false;
+};
+
+}  // namespace
+
+struct HttpServerConversation::State {
+  struct InboundListener : MessageReaderListener {
+    explicit InboundListener(State& s) : state(s) {}
+    BodyFraming on_head(const MessageHead& head, uint64_t first_byte_ts) override {
+      state.start_request(head.method, head.target, first_byte_ts);
+      return request_body_framing(head);
+    }
+    void on_body(uint64_t n) override { state.add_request_body(n); }
+    void on_message_end(uint64_t) override { state.inbound_seq = 0; }
+    void on_message_lost(HttpAnomaly cause, const MessageHead* start_line, uint64_t first_byte_ts,
+                         bool head_delivered) override {
+      state.sink->on_anomaly(cause);
+      if (!head_delivered && start_line != nullptr) {
+        state.start_request(start_line->method, start_line->target, first_byte_ts);
+      }
+      state.inbound_seq = 0;
+    }
+    void on_bytes_skipped() override {
+      state.sink->on_anomaly(HttpAnomaly::kPartialMessageDropped);
+    }
+    State& state;
+  };
+
+  struct OutboundListener : MessageReaderListener {
+    explicit OutboundListener(State& s) : state(s) {}
+    BodyFraming on_head(const MessageHead& head, uint64_t) override {
+      return state.response_head(head);
+    }
+    void on_body(uint64_t n) override { state.response_body += n; }
+    void on_message_end(uint64_t ts) override { state.response_end(ts); }
+    void on_message_lost(HttpAnomaly cause, const MessageHead*, uint64_t,
+                         bool head_delivered) override {
+      state.sink->on_anomaly(cause);
+      const bool lost_response_of_front =
+          head_delivered ? state.response_active && state.response_attributed
+                         : !state.pending.empty();
+      state.response_active = false;
+      if (lost_response_of_front) state.abandon_front();
+    }
+    void on_bytes_skipped() override {
+      state.sink->on_anomaly(HttpAnomaly::kPartialMessageDropped);
+    }
+    State& state;
+  };
+
+  void start_request(const std::string& method, const std::string& target, uint64_t ts) {
+    inbound_seq = 0;
+    if (tracked_count >= kMaxPendingRequests) {
+      sink->on_anomaly(HttpAnomaly::kTooManyPipelined);
+      if (pending.empty() || pending.back().tracked) {
+        Pending placeholder;
+        placeholder.tracked = false;
+        pending.push_back(std::move(placeholder));
+      }
+      ++pending.back().untracked_count;
+      return;
+    }
+    Pending p;
+    p.seq = next_seq++;
+    p.head.method = method;
+    p.head.target = target;
+    p.start_ns = ts;
+    const std::string_view canonical = canonical_method(method);
+    p.is_head = canonical == "HEAD";
+    p.is_connect = canonical == "CONNECT";
+    pending.push_back(std::move(p));
+    ++tracked_count;
+    inbound_seq = pending.back().seq;
+    sink->on_request_started(pending.back().head);
+  }
+
+  void add_request_body(uint64_t n) {
+    if (inbound_seq != 0 && !pending.empty() && pending.back().seq == inbound_seq) {
+      pending.back().body_bytes += n;
+    }
+  }
+
+  BodyFraming response_head(const MessageHead& head) {
+    response_active = true;
+    response_body = 0;
+    response_status = head.status_code;
+    response_attributed = !pending.empty();
+    if (!response_attributed) sink->on_anomaly(HttpAnomaly::kUnmatchedResponse);
+    const Pending* front = response_attributed && pending.front().tracked ? &pending.front() : nullptr;
+    const bool request_was_head = front != nullptr && front->is_head;
+    const bool request_was_connect = front != nullptr && front->is_connect;
+    response_interim = response_status < 200 && response_status != 101;
+    response_switches = response_status == 101 ||
+                        (request_was_connect && response_status >= 200 && response_status < 300);
+    return response_body_framing(head, request_was_head, request_was_connect);
+  }
+
+  void response_end(uint64_t ts) {
+    if (!response_active) return;
+    response_active = false;
+    if (response_interim) return;
+    if (response_attributed) complete_front(ts);
+    if (response_switches) {
+      inbound.make_opaque();
+      outbound.make_opaque();
+      abandon_all();
+    }
+  }
+
+  void complete_front(uint64_t end_ns) {
+    Pending& front = pending.front();
+    if (!front.tracked) {
+      if (--front.untracked_count == 0) pending.pop_front();
+      return;
+    }
+    HttpExchange exchange;
+    exchange.request = std::move(front.head);
+    exchange.status_code = response_status;
+    exchange.request_body_bytes = front.body_bytes;
+    exchange.response_body_bytes = response_body;
+    exchange.start_ns = front.start_ns;
+    exchange.end_ns = end_ns;
+    pending.pop_front();
+    --tracked_count;
+    sink->on_exchange(exchange);
+  }
+
+  void abandon_front() {
+    Pending& front = pending.front();
+    if (!front.tracked) {
+      if (--front.untracked_count == 0) pending.pop_front();
+      return;
+    }
+    const HttpRequestHead head = std::move(front.head);
+    pending.pop_front();
+    --tracked_count;
+    sink->on_request_abandoned(head);
+  }
+
+  void abandon_all() {
+    while (!pending.empty()) abandon_front();
+  }
+
+  HttpEventSink* sink = nullptr;
+  InboundListener inbound_listener{*this};
+  OutboundListener outbound_listener{*this};
+  MessageReader inbound{StreamRole::kRequests};
+  MessageReader outbound{StreamRole::kResponses};
+
+  std::deque<Pending> pending;
+  std::size_t tracked_count = 0;
+  uint64_t next_seq = 1;
+  uint64_t inbound_seq = 0;  // the pending request whose body the inbound reader is reading
+
+  bool response_active = false;  // a response head was parsed and its body has not ended
+  bool response_attributed = false;
+  bool response_interim = false;
+  bool response_switches = false;
+  int response_status = 0;
+  uint64_t response_body = 0;
+  uint64_t last_outbound_ts = 0;
+};
+
+HttpServerConversation::HttpServerConversation() : state_(std::make_unique<State>()) {}
+HttpServerConversation::~HttpServerConversation() = default;
+HttpServerConversation::HttpServerConversation(HttpServerConversation&&) noexcept = default;
+HttpServerConversation& HttpServerConversation::operator=(HttpServerConversation&&) noexcept =
+    default;
+
+void HttpServerConversation::on_inbound(std::span<const uint8_t> captured, uint64_t uncaptured,
+                                        uint64_t ts_ns, HttpEventSink& sink) {
+  if (captured.empty() && uncaptured == 0) return;
+  if (!state_) state_ = std::make_unique<State>();
+  state_->sink = &sink;
+  state_->inbound.feed(captured, uncaptured, ts_ns, state_->inbound_listener);
+}
+
+void HttpServerConversation::on_outbound(std::span<const uint8_t> captured, uint64_t uncaptured,
+                                         uint64_t ts_ns, HttpEventSink& sink) {
+  if (captured.empty() && uncaptured == 0) return;
+  if (!state_) state_ = std::make_unique<State>();
+  state_->sink = &sink;
+  state_->last_outbound_ts = ts_ns;
+  state_->outbound.feed(captured, uncaptured, ts_ns, state_->outbound_listener);
+}
+
+void HttpServerConversation::on_close(uint64_t, HttpEventSink& sink) {
+  if (!state_) {
+    state_ = std::make_unique<State>();
+    return;
+  }
+  State& s = *state_;
+  s.sink = &sink;
+  if (s.outbound.in_until_close_body()) s.response_end(s.last_outbound_ts);
+  s.abandon_all();
+  state_ = std::make_unique<State>();
+}
+
+}  // namespace redeye::http
