@@ -159,6 +159,7 @@ std::shared_ptr<const ServiceInfo> ServiceRegistry::identify(const discovery::Pr
     service.service_namespace = rule->service_namespace;
     service.name_source = "rule";
     service.rule = rule;
+    service.routes = http::RoutePatterns(rule->routes);
   } else if (auto parent = inherited(info)) {
     return parent;
   } else if (config_.discovery.listening_processes && !info.listening_ports.empty()) {

@@ -18,6 +18,7 @@
 #include "discovery/process_info.h"
 #include "discovery/process_matcher.h"
 #include "discovery/procfs_reader.h"
+#include "protocols/http/route_patterns.h"
 
 namespace redeye {
 
@@ -33,6 +34,7 @@ struct ServiceInfo {
   // The rule that named it, if any. Points into the registry's matcher: ServiceInfo values
   // must not outlive the ServiceRegistry (the agent destroys its users first).
   const ServiceRule* rule = nullptr;
+  http::RoutePatterns routes;  // the rule's explicit http_route patterns
 };
 
 // A service and its current processes, for the USE collector.

@@ -85,7 +85,9 @@ const std::string& HttpServerMetrics::route_for(const ServiceInfo& service,
   if (it == routes_.end()) it = routes_.emplace(&service, http::RouteLimiter(route_limit_)).first;
   http::RouteLimiter& limiter = it->second;
   const size_t overflowed_before = limiter.overflowed();
-  const std::string& route = limiter.admit(http::normalize_route(target));
+  auto explicit_route = service.routes.match(target);
+  const std::string& route =
+      limiter.admit(explicit_route ? *explicit_route : http::normalize_route(target));
   if (limiter.overflowed() != overflowed_before) self_.route_overflowed();
   return route;
 }
