@@ -61,8 +61,7 @@ static __always_inline void conn_close(__u32 tgid, __u32 fd, __u64 ts) {
   fill_header(&ev.hdr, REDEYE_EV_CONN_CLOSE, tgid, fd, state->conn_id, ts);
   ev.bytes_in = state->bytes_in;
   ev.bytes_out = state->bytes_out;
-  __u64 sk_key = state->sk;
-  bpf_map_delete_elem(&sock_owner, &sk_key);
+  /* sock_owner stays until tcp_destroy_sock: close() itself may still send a reset. */
   bpf_map_delete_elem(&conns, &key);
   if (bpf_ringbuf_output(&events, &ev, sizeof(ev), wakeup_flag())) {
     count_drop(REDEYE_DROP_RINGBUF_FULL);

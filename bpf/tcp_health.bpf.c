@@ -21,7 +21,7 @@ struct sk_skb_ctx { /* tcp_retransmit_skb, tcp_send_reset */
   const void* skaddr;
 };
 
-struct sk_ctx { /* tcp_receive_reset */
+struct sk_ctx { /* tcp_receive_reset, tcp_destroy_sock */
   __u64 common;
   const void* skaddr;
 };
@@ -75,5 +75,14 @@ int on_tcp_state(struct set_state_ctx* ctx) {
     struct redeye_proc_tcp* proc = proc_tcp_of_sock(ctx->skaddr);
     if (proc) __sync_fetch_and_add(&proc->connect_failures, 1);
   }
+  return 0;
+}
+
+/* The sock is freed: its address may be reused by any socket from now on. */
+SEC("tracepoint/tcp/tcp_destroy_sock")
+int on_tcp_destroy(struct sk_ctx* ctx) {
+  if (empty_programs) return 0;
+  __u64 key = (__u64)ctx->skaddr;
+  bpf_map_delete_elem(&sock_owner, &key);
   return 0;
 }

@@ -44,6 +44,26 @@ while time.monotonic() < end:
     time.sleep({1 - DUTY} * 0.1)
 """
 
+# Waits until discovery has named it, then fails CONNECT_FAILURES connects to a closed port
+# and aborts one connection to nginx with a reset (SO_LINGER 0).
+TCP_CLIENT = """
+import socket, struct, sys, time
+time.sleep(1.5)
+for _ in range({failures}):
+    try:
+        socket.create_connection(("127.0.0.1", {closed_port}), timeout=2)
+    except ConnectionRefusedError:
+        pass
+s = socket.create_connection(("127.0.0.1", {nginx_port}), timeout=5)
+s.sendall(b"GET /abort HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+data = b""
+while not data.endswith(b"idle"):
+    data += s.recv(4096)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+s.close()
+"""
+CONNECT_FAILURES = 3
+
 # Waits until discovery has seen the exec, then allocates past the cgroup's limit.
 OOM_VICTIM = "import time; time.sleep(1.5); a = [bytearray(1 << 20) for _ in range(4096)]"
 
@@ -68,6 +88,8 @@ services:
     match: {{cmdline: redeye-cpu-burner}}
   - name: oom-victim
     match: {{cmdline: redeye-oom-victim}}
+  - name: tcp-client
+    match: {{cmdline: redeye-tcp-client}}
 """
 
 
@@ -192,6 +214,14 @@ def main() -> int:
         for _ in range(RAW_REQUESTS):
             s, r, _ = raw_request(nginx.port, "/bytes")
             sent, received = sent + s, received + r
+        time.sleep(2.5)
+        after_bytes = agent.scrape()
+
+        client = h.spawn([PY, "-c", TCP_CLIENT.format(failures=CONNECT_FAILURES,
+                                                      closed_port=h.free_port(),
+                                                      nginx_port=nginx.port), "redeye-tcp-client"],
+                         os.path.join(work, "client.out"), os.path.join(work, "client.err"))
+        check.eq("tcp client exit code", 0, client.wait(timeout=30))
 
         burner = h.spawn([PY, "-c", BURNER, "redeye-cpu-burner"], os.path.join(work, "burner.out"),
                          os.path.join(work, "burner.err"))
@@ -236,13 +266,19 @@ def main() -> int:
                  one(m, "process_open_tcp_connections", **mes, connection_direction="client"))
         for direction, expected in (("receive", sent), ("transmit", received)):
             key = dict(**mes, network_io_direction=direction)
-            delta = (one(after, "process_network_io_bytes_total", **key) or 0) - \
+            delta = (one(after_bytes, "process_network_io_bytes_total", **key) or 0) - \
                     (one(before, "process_network_io_bytes_total", **key) or 0)
             check.eq(f"mes-api network {direction} bytes for {RAW_REQUESTS} requests", expected, delta)
         mean = sum(utilisations) / len(utilisations) if utilisations else None
         check.true(f"cpu-burner utilisation x cores within 0.1 of duty {DUTY}",
                    mean is not None and abs(mean - DUTY) <= 0.1, f"{DUTY}+/-0.1",
                    "missing" if mean is None else f"{mean:.3f}")
+        check.eq("tcp-client failed connects", CONNECT_FAILURES,
+                 one(m, "process_tcp_connect_failures_total", service_name="tcp-client"))
+        check.eq("tcp-client resets sent", 1,
+                 one(m, "process_tcp_resets_total", service_name="tcp-client", direction="sent"))
+        check.eq("mes-api resets received", 1,
+                 one(m, "process_tcp_resets_total", **mes, direction="received"))
         check.eq("oom-victim OOM kills", 1, one(m, "process_oom_kills_total", service_name="oom-victim"))
         check.eq("shop-api storage bytes", allocated_bytes(storage),
                  one(m, "service_storage_used_bytes", **shop, path=storage))
