@@ -35,7 +35,7 @@ struct Flags {
   std::optional<uint32_t> ring_buffer_bytes;
   bool empty_probes = false;
   bool follow_all = false;
-  bool print_default_config = false;
+  bool stay_up_on_error = false;
 
   void apply(redeye::Config& config) const {
     if (listen) config.listen = *listen;
@@ -60,6 +60,8 @@ void add_agent_options(CLI::App& cmd, Flags& flags) {
                  "Distinct http_route values per service before folding into _OTHER [100]");
   cmd.add_option("--ring-buffer-bytes", flags.ring_buffer_bytes,
                  "Kernel ring buffer size, a power of two [8388608]");
+  cmd.add_flag("--stay-up-on-error", flags.stay_up_on_error,
+               "On a config or kernel error keep running and report it on /healthz (503)");
   cmd.add_flag("--follow-all-processes", flags.follow_all,
                "Follow every process, not only discovered services (benchmarks, debugging)");
   cmd.add_flag("--bench-empty-probes", flags.empty_probes,
@@ -102,16 +104,25 @@ int main(int argc, char** argv) {
   spdlog::set_default_logger(logger);
 
   redeye::Config config;
+  std::string config_error;
   try {
     config = redeye::load_config(flags.config_path, redeye::environment_from(environ));
+    flags.apply(config);
+    config_error = redeye::validate(config);
   } catch (const redeye::ConfigError& e) {
-    std::fprintf(stderr, "redeye: config: %s\n", e.what());
-    return 2;
+    config_error = e.what();
   }
-  flags.apply(config);
-  if (std::string error = redeye::validate(config); !error.empty()) {
-    std::fprintf(stderr, "redeye: config: %s\n", error.c_str());
-    return 2;
+  if (!config_error.empty()) {
+    const bool report_on_healthz = *run && flags.stay_up_on_error;
+    if (!report_on_healthz) {
+      std::fprintf(stderr, "redeye: config: %s\n", config_error.c_str());
+      return 2;
+    }
+    // Serve /healthz with the error from the defaults (plus a valid --listen, if given).
+    config = redeye::Config{};
+    flags.apply(config);
+    if (!redeye::validate(config).empty()) config = redeye::Config{};
+    config_error = "config: " + config_error;
   }
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   for (const auto& name : redeye::unknown_redeye_variables(redeye::environment_from(environ))) {
@@ -128,5 +139,5 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, request_stop);
   std::signal(SIGTERM, request_stop);
   std::signal(SIGPIPE, SIG_IGN);
-  return redeye::run_agent(config, g_stop);
+  return redeye::run_agent(config, {flags.stay_up_on_error, config_error}, g_stop);
 }

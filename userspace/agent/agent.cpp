@@ -1,6 +1,5 @@
 #include "agent/agent.h"
 
-#include <prometheus/exposer.h>
 #include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -21,6 +20,7 @@
 #include "metrics/self_metrics.h"
 #include "metrics/service_use_collector.h"
 #include "system/kernel_features.h"
+#include "web/metrics_server.h"
 
 namespace redeye {
 namespace {
@@ -29,15 +29,12 @@ constexpr int kPollTimeoutMs = 50;
 // A full /proc rescan backs up the event-driven discovery (events can be dropped).
 constexpr auto kRescanInterval = std::chrono::minutes(5);
 
-// Checks that must pass before loading anything; logs the first failure as one line.
-bool preflight() {
+// Checks that must pass before loading anything: empty, or the first failure as one line.
+std::string preflight() {
   for (const FeatureCheck& check : {check_btf(), check_capabilities(), ensure_tracefs()}) {
-    if (!check.ok) {
-      spdlog::error("{}: {}", check.name, check.detail);
-      return false;
-    }
+    if (!check.ok) return check.name + ": " + check.detail;
   }
-  return true;
+  return "";
 }
 
 std::string host_name() {
@@ -101,10 +98,49 @@ class UseLoop {
   std::thread thread_;
 };
 
+std::unique_ptr<web::MetricsServer> start_server(const Config& config) {
+  web::ServerOptions options;
+  options.listen = normalize_listen_address(config.listen);
+  options.tls_cert_file = config.web.tls_cert_file;
+  options.tls_key_file = config.web.tls_key_file;
+  if (!config.web.basic_auth_username.empty()) {
+    options.auth = web::Credentials{config.web.basic_auth_username,
+                                    web::read_password_file(config.web.basic_auth_password_file)};
+  }
+  auto server = std::make_unique<web::MetricsServer>(options);
+  spdlog::info("serving {}://{}/metrics{}", options.tls_cert_file.empty() ? "http" : "https",
+               options.listen, options.auth ? " (basic auth)" : "");
+  return server;
+}
+
+// What the agent does when it cannot run: exit, or (--stay-up-on-error) keep answering
+// /healthz with the reason until stopped, so an orchestrator shows it instead of a crash loop.
+int fail(const std::string& reason, web::MetricsServer* server, const RunOptions& options,
+         const std::atomic<bool>& stop) {
+  spdlog::error("{}", reason);
+  if (!options.stay_up_on_error || !server) return 1;
+  server->set_unready(reason);
+  spdlog::info("staying up (--stay-up-on-error): /healthz reports the error");
+  while (!stop.load(std::memory_order_relaxed)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return 1;
+}
+
 }  // namespace
 
-int run_agent(const Config& config, const std::atomic<bool>& stop) {
-  if (!preflight()) return 1;
+int run_agent(const Config& config, const RunOptions& options, const std::atomic<bool>& stop) {
+  std::unique_ptr<web::MetricsServer> server;
+  try {
+    server = start_server(config);
+  } catch (const web::ServerError& e) {
+    spdlog::error("{}", e.what());
+    return 1;
+  }
+  if (!options.config_error.empty()) return fail(options.config_error, server.get(), options, stop);
+  if (std::string reason = preflight(); !reason.empty()) {
+    return fail(reason, server.get(), options, stop);
+  }
   route_libbpf_logs_to_spdlog();
   KernelProbes probes(config);
   try {
@@ -112,8 +148,7 @@ int run_agent(const Config& config, const std::atomic<bool>& stop) {
     probes.ignore_process(static_cast<uint32_t>(getpid()));
     probes.attach();
   } catch (const ProbeError& e) {
-    spdlog::error("{}", e.what());
-    return 1;
+    return fail(e.what(), server.get(), options, stop);
   }
   spdlog::info("{} probes attached{}", probes.tracepoints().size(),
                config.empty_probes ? " (empty programs: benchmark floor)" : "");
@@ -145,20 +180,10 @@ int run_agent(const Config& config, const std::atomic<bool>& stop) {
   RingBufferReader reader(probes.events_fd(), [&dispatch](auto record) { dispatch.dispatch(record); });
   UseLoop use_loop(config, *use, services, probes);
 
-  const std::string address = normalize_listen_address(config.listen);
-  std::unique_ptr<prometheus::Exposer> exposer;
-  try {
-    exposer = std::make_unique<prometheus::Exposer>(address, 2);
-  } catch (const std::exception&) {
-    spdlog::error("listen: cannot serve metrics on {}: the port is in use or the address is not "
-                  "local (pick another with --listen HOST:PORT)",
-                  address);
-    return 1;
-  }
-  exposer->RegisterCollectable(registry);
-  exposer->RegisterCollectable(self);
-  exposer->RegisterCollectable(use);
-  spdlog::info("serving http://{}/metrics", address);
+  server->add(registry);
+  server->add(self);
+  server->add(use);
+  server->set_ready();
 
   while (!stop.load(std::memory_order_relaxed)) {
     int n = reader.poll_and_drain(kPollTimeoutMs);
@@ -168,6 +193,7 @@ int run_agent(const Config& config, const std::atomic<bool>& stop) {
     }
   }
   spdlog::info("stopping");
+  server->set_unready("stopping");
   return 0;
 }
 

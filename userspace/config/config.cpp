@@ -156,6 +156,37 @@ std::string normalize_listen_address(const std::string& listen) {
   return listen;
 }
 
+namespace {
+
+std::string validate_web(const WebConfig& web) {
+  const std::pair<const char*, const std::string*> files[] = {
+      {"web.tls_cert_file", &web.tls_cert_file},
+      {"web.tls_key_file", &web.tls_key_file},
+      {"web.basic_auth_password_file", &web.basic_auth_password_file}};
+  for (const auto& [key, path] : files) {
+    if (!path->empty() && path->front() != '/') {
+      return std::string(key) + ": '" + *path + "' is not an absolute path (example: /etc/redeye/" +
+             (std::string(key).find("password") != std::string::npos ? "metrics-password"
+                                                                       : "tls.pem") +
+             ")";
+    }
+  }
+  if (!web.tls_key_file.empty() && web.tls_cert_file.empty()) {
+    return "web.tls_cert_file: must be set when web.tls_key_file is (example: "
+           "/etc/redeye/tls.crt)";
+  }
+  if (web.basic_auth_username.empty() != web.basic_auth_password_file.empty()) {
+    return web.basic_auth_username.empty()
+               ? "web.basic_auth_username: must be set with web.basic_auth_password_file "
+                 "(example: prometheus)"
+               : "web.basic_auth_password_file: must be set with web.basic_auth_username "
+                 "(example: /etc/redeye/metrics-password)";
+  }
+  return "";
+}
+
+}  // namespace
+
 std::string validate(const Config& config) {
   const std::string listen = normalize_listen_address(config.listen);
   const auto colon = listen.rfind(':');
@@ -189,6 +220,7 @@ std::string validate(const Config& config) {
            "' is unknown (example: info; one of trace debug info warn error)";
   }
   if (std::string error = validate_discovery(config.discovery); !error.empty()) return error;
+  if (std::string error = validate_web(config.web); !error.empty()) return error;
   std::map<std::string, std::size_t> first_with_name;
   for (std::size_t i = 0; i < config.services.size(); ++i) {
     const std::string key = "services[" + std::to_string(i) + "]";

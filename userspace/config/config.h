@@ -41,6 +41,14 @@ struct DiscoveryConfig {
   uint32_t storage_max_entries = 100000; // a walk stops (and says so) after this many entries
 };
 
+// The metrics endpoint's transport and access control.
+struct WebConfig {
+  std::string tls_cert_file;             // PEM certificate (chain); set -> HTTPS
+  std::string tls_key_file;              // PEM private key (may be inside tls_cert_file)
+  std::string basic_auth_username;       // set with the password file -> /metrics needs auth
+  std::string basic_auth_password_file;  // file holding the password
+};
+
 struct Config {
   // Where /metrics is served: "HOST:PORT" (":PORT" means every address).
   std::string listen = "0.0.0.0:9464";
@@ -61,6 +69,7 @@ struct Config {
   bool follow_all_processes = false;
 
   DiscoveryConfig discovery;
+  WebConfig web;
   std::vector<ServiceRule> services;      // first match wins
   std::vector<ProcessSelector> exclude;   // never services, never followed
 };

@@ -91,6 +91,14 @@ constexpr KeySpec kTopKeys[] = {
     {"discovery", "{listening_processes: true}"},
     {"services", "[{name: shop-api, match: {port: 8080}}]"},
     {"exclude", "[{exe: /usr/sbin/sshd}]"},
+    {"web", "{tls_cert_file: /etc/redeye/tls.crt, tls_key_file: /etc/redeye/tls.key}"},
+};
+
+constexpr KeySpec kWebKeys[] = {
+    {"tls_cert_file", "/etc/redeye/tls.crt"},
+    {"tls_key_file", "/etc/redeye/tls.key"},
+    {"basic_auth_username", "prometheus"},
+    {"basic_auth_password_file", "/etc/redeye/metrics-password"},
 };
 
 constexpr KeySpec kDiscoveryKeys[] = {
@@ -483,6 +491,28 @@ void apply_discovery(const YAML::Node& node, DiscoveryConfig& discovery) {
   });
 }
 
+void apply_web(const YAML::Node& node, WebConfig& web) {
+  const std::string key = "web";
+  if (node.IsNull()) return;
+  if (!node.IsMap()) {
+    fail(key, std::string("is ") + kind_of(node) + ", expected a mapping",
+         "{tls_cert_file: /etc/redeye/tls.crt, tls_key_file: /etc/redeye/tls.key}");
+  }
+  for_each_entry(node, key, kWebKeys, [&](const std::string& name, const YAML::Node& value) {
+    const std::string path = child(key, name);
+    const std::string text = scalar_text(value, path, example_of(kWebKeys, name));
+    if (name == "tls_cert_file") {
+      web.tls_cert_file = text;
+    } else if (name == "tls_key_file") {
+      web.tls_key_file = text;
+    } else if (name == "basic_auth_username") {
+      web.basic_auth_username = text;
+    } else if (name == "basic_auth_password_file") {
+      web.basic_auth_password_file = text;
+    }
+  });
+}
+
 // Overrides the settings the document names; the rest keep their current values. A list
 // (services, exclude) replaces the current list as a whole.
 void apply_document(const YAML::Node& root, const std::string& source, Config& config) {
@@ -512,6 +542,8 @@ void apply_document(const YAML::Node& root, const std::string& source, Config& c
       config.services = parse_services(value, name);
     } else if (name == "exclude") {
       config.exclude = parse_excludes(value, name);
+    } else if (name == "web") {
+      apply_web(value, config.web);
     }
   });
 }
@@ -601,6 +633,18 @@ constexpr EnvOverride kEnvOverrides[] = {
      [](Config& c, const std::string& text, const std::string& var) {
        c.discovery.storage_max_entries = parse_uint32(text, var, "100000");
      }},
+    {"web.tls_cert_file",
+     [](Config& c, const std::string& text, const std::string&) { c.web.tls_cert_file = text; }},
+    {"web.tls_key_file",
+     [](Config& c, const std::string& text, const std::string&) { c.web.tls_key_file = text; }},
+    {"web.basic_auth_username",
+     [](Config& c, const std::string& text, const std::string&) {
+       c.web.basic_auth_username = text;
+     }},
+    {"web.basic_auth_password_file",
+     [](Config& c, const std::string& text, const std::string&) {
+       c.web.basic_auth_password_file = text;
+     }},
     {"services",
      [](Config& c, const std::string& text, const std::string& var) {
        constexpr const char* kExample = "[{name: shop-api, match: {port: 8080}}]";
@@ -682,6 +726,14 @@ services: []
 # Processes that are never services. For example:
 #   - exe: /usr/sbin/sshd
 exclude: []
+
+# The metrics endpoint. TLS when tls_cert_file is set (the key may be in the same PEM file);
+# HTTP basic auth on /metrics when both basic_auth keys are set (/healthz, /livez stay open).
+web:
+  tls_cert_file: ""
+  tls_key_file: ""
+  basic_auth_username: ""
+  basic_auth_password_file: ""
 )yaml";
 
 }  // namespace

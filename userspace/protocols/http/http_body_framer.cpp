@@ -91,8 +91,7 @@ BodyFramer::Status BodyFramer::feed_gap(uint64_t n, uint64_t& consumed) {
   return Status::kInProgress;
 }
 
-BodyFramer::Status BodyFramer::feed_chunked(std::span<const uint8_t> bytes,
-                                            std::size_t& consumed) {
+BodyFramer::Status BodyFramer::feed_chunked(std::span<const uint8_t> bytes, std::size_t& consumed) {
   std::size_t i = 0;
   while (i < bytes.size() && chunk_ != Chunk::kDone) {
     if (chunk_ == Chunk::kData) {

@@ -1,5 +1,6 @@
 #include "protocols/http/http_message_reader.h"
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 
@@ -78,9 +79,10 @@ void MessageReader::on_line_complete(uint64_t ts) {
       reset_head();  // empty line before a request-line
       return;
     }
-    const bool valid = role_ == StreamRole::kRequests
-                           ? scan_request_line(buf_.bytes(), request_scan_) == LineVerdict::kComplete
-                           : parse_status_line(buf_.bytes()).has_value();
+    const bool valid =
+        role_ == StreamRole::kRequests
+            ? scan_request_line(buf_.bytes(), request_scan_) == LineVerdict::kComplete
+            : parse_status_line(buf_.bytes()).has_value();
     if (!valid) {
       head_failed(malformed());
       return;
@@ -199,10 +201,11 @@ std::size_t MessageReader::step_seek(const uint8_t* data, std::size_t n, uint64_
     return n;
   }
   // buf_ holds a possible message start: extend it up to the next line end and look again. A
-  // request candidate is decided at its first LF; a response one within 13 bytes.
+  // request candidate is decided at its first LF or once it is longer than a head may be; a
+  // response one within 13 bytes. Taking at most kMaxHeadBytes + 1 bytes is thus enough.
   const void* lf = std::memchr(data, '\n', n);
-  const std::size_t take =
-      lf ? static_cast<std::size_t>(static_cast<const uint8_t*>(lf) - data) + 1 : n;
+  std::size_t take = lf ? static_cast<std::size_t>(static_cast<const uint8_t*>(lf) - data) + 1 : n;
+  take = std::min(take, kMaxHeadBytes + 1);
   buf_.append({data, take}, ts);
   const Boundary boundary = find_boundary(buf_.bytes());
   if (boundary.pos > 0) note_skipped();

@@ -6,9 +6,7 @@ namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-bool is_hex(char c) {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
+bool is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
@@ -102,7 +100,8 @@ const std::string& RouteLimiter::admit(const std::string& route) {
   if (auto it = routes_.find(route); it != routes_.end()) return *it;
   if (routes_.size() < max_routes_) return *routes_.insert(route).first;
   ++overflowed_;
-  return overflow_route_;
+  static const std::string overflow_route(kOverflowRoute);
+  return overflow_route;
 }
 
 }  // namespace redeye::http

@@ -50,8 +50,8 @@ class RouteLimiter {
 
   // Returns `route` (as a reference to the limiter's own copy) if it was admitted before, or if
   // fewer than max_routes distinct routes have been admitted (then it is admitted now);
-  // otherwise returns kOverflowRoute and counts one overflow. The reference stays valid as long
-  // as the limiter lives.
+  // otherwise returns kOverflowRoute and counts one overflow. A returned route stays valid as
+  // long as the limiter lives (also across moves of the limiter); kOverflowRoute forever.
   const std::string& admit(const std::string& route);
 
   // Number of admit() calls that returned kOverflowRoute.
@@ -63,7 +63,6 @@ class RouteLimiter {
   std::size_t max_routes_;
   std::size_t overflowed_ = 0;
   std::unordered_set<std::string> routes_;
-  const std::string overflow_route_{kOverflowRoute};
 };
 
 }  // namespace redeye::http

@@ -40,7 +40,7 @@ namespace redeye::http {
 namespace {
 
 struct Pending {
-  bool tracked = true;          // false: requests dropped for kTooManyPipelined
+  bool tracked = true;           // false: requests dropped for kTooManyPipelined
   uint64_t untracked_count = 0;  // how many dropped requests this entry stands for
   uint64_t seq = 0;
   HttpRequestHead head;
@@ -85,9 +85,9 @@ struct HttpServerConversation::State {
     void on_message_lost(HttpAnomaly cause, const MessageHead*, uint64_t,
                          bool head_delivered) override {
       state.sink->on_anomaly(cause);
-      const bool lost_response_of_front =
-          head_delivered ? state.response_active && state.response_attributed
-                         : !state.pending.empty();
+      const bool lost_response_of_front = head_delivered
+                                              ? state.response_active && state.response_attributed
+                                              : !state.pending.empty();
       state.response_active = false;
       if (lost_response_of_front) state.abandon_front();
     }
@@ -135,7 +135,8 @@ struct HttpServerConversation::State {
     response_status = head.status_code;
     response_attributed = !pending.empty();
     if (!response_attributed) sink->on_anomaly(HttpAnomaly::kUnmatchedResponse);
-    const Pending* front = response_attributed && pending.front().tracked ? &pending.front() : nullptr;
+    const Pending* front =
+        response_attributed && pending.front().tracked ? &pending.front() : nullptr;
     const bool request_was_head = front != nullptr && front->is_head;
     const bool request_was_connect = front != nullptr && front->is_connect;
     response_interim = response_status < 200 && response_status != 101;

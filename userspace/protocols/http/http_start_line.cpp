@@ -105,7 +105,8 @@ std::optional<RequestLine> parse_request_line(std::span<const uint8_t> bytes) {
   const auto* chars = reinterpret_cast<const char*>(bytes.data());
   RequestLine line;
   line.method = std::string_view(chars, scan.method_end);
-  line.target = std::string_view(chars + scan.method_end + 1, scan.target_end - scan.method_end - 1);
+  line.target =
+      std::string_view(chars + scan.method_end + 1, scan.target_end - scan.method_end - 1);
   line.minor_version = bytes[scan.target_end + 8] - '0';
   line.length = scan.pos;
   return line;

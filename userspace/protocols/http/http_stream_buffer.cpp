@@ -28,11 +28,24 @@ void StreamBuffer::erase_front(std::size_t n) {
   marks_.erase(marks_.begin(), marks_.begin() + static_cast<std::ptrdiff_t>(first));
   for (Mark& mark : marks_) mark.offset = mark.offset > n ? mark.offset - n : 0;
   bytes_.erase(bytes_.begin(), bytes_.begin() + static_cast<std::ptrdiff_t>(n));
+  release_unused();
 }
 
 void StreamBuffer::clear() {
   bytes_.clear();
   marks_.clear();
+  release_unused();
+}
+
+void StreamBuffer::release_unused() {
+  constexpr std::size_t kKeepBytes = 4096;
+  constexpr std::size_t kKeepMarks = 64;
+  if (bytes_.capacity() > kKeepBytes && bytes_.size() < bytes_.capacity() / 4) {
+    bytes_.shrink_to_fit();
+  }
+  if (marks_.capacity() > kKeepMarks && marks_.size() < marks_.capacity() / 4) {
+    marks_.shrink_to_fit();
+  }
 }
 
 std::size_t StreamBuffer::mark_index(std::size_t offset) const {

@@ -38,6 +38,9 @@ class StreamBuffer {
     uint64_t ts;
   };
   std::size_t mark_index(std::size_t offset) const;
+  // Gives memory back once the buffer has shrunk well below its capacity, so that an idle
+  // connection does not keep the largest buffer it ever needed.
+  void release_unused();
 
   std::vector<uint8_t> bytes_;
   std::vector<Mark> marks_;  // ascending offsets; marks_[0].offset == 0 when non-empty
