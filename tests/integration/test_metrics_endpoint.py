@@ -61,7 +61,7 @@ def plain_answer(port):
 
 def yes(check, what, ok, expected, observed):
     """A yes/no row that shows `observed` only when the check fails."""
-    return yes(check, what, ok, expected, "" if ok else observed)
+    return check.true(what, ok, expected, "" if ok else observed)
 
 
 def main() -> int:
