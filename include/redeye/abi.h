@@ -87,6 +87,10 @@ struct redeye_event_header {
   __u64 ts_ns;   /* CLOCK_MONOTONIC (bpf_ktime_get_ns) at syscall exit */
 };
 
+/* Address families as the kernel reports them in redeye_conn_open_event.family. */
+#define REDEYE_AF_INET 2
+#define REDEYE_AF_INET6 10
+
 struct redeye_conn_open_event {
   struct redeye_event_header hdr;
   __u16 family; /* AF_INET / AF_INET6 */

@@ -1,5 +1,7 @@
 #include "conn/connection_table.h"
 
+#include "protocols/http/http_protocol.h"
+
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
@@ -47,8 +49,8 @@ class ConnectionTableTest : public ::testing::Test {
   ConnectionTableTest()
       : services_(config_, discovery::ProcfsReader("/nonexistent-proc"),
                   {[](uint32_t) { return true; }, [](uint32_t) {}}, 1, "testhost"),
-        http_(registry_, 100, self_),
-        table_(4, services_, http_, self_) {}
+        http_(http::make_http_handler({registry_, self_, config_})),
+        table_(4, services_, {{REDEYE_PROTO_HTTP1, http_.get()}}, self_) {}
 
   void send(uint64_t id, uint8_t direction, const std::string& payload, uint64_t ts) {
     auto ev = data_header(id, direction, static_cast<uint32_t>(payload.size()), ts);
@@ -82,7 +84,7 @@ class ConnectionTableTest : public ::testing::Test {
   prometheus::Registry registry_;
   SelfMetrics self_;
   ServiceRegistry services_;
-  HttpServerMetrics http_;
+  std::unique_ptr<protocols::ProtocolHandler> http_;
   ConnectionTable table_;
 };
 

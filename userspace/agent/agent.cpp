@@ -8,6 +8,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -16,7 +17,7 @@
 #include "bpf/ring_buffer_reader.h"
 #include "conn/connection_table.h"
 #include "discovery/service_registry.h"
-#include "metrics/http_server_metrics.h"
+#include "protocols/protocol.h"
 #include "metrics/self_metrics.h"
 #include "metrics/service_use_collector.h"
 #include "system/kernel_features.h"
@@ -174,8 +175,13 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
       ServiceUseCollector::Sources{[&services] { return services.members(); },
                                    [&probes] { return probes.process_tcp_counters(); },
                                    [&probes](uint32_t tgid) { probes.forget_process_counters(tgid); }});
-  HttpServerMetrics http(*registry, config.route_limit, *self);
-  ConnectionTable table(config.max_connections, services, http, *self);
+  std::vector<std::unique_ptr<protocols::ProtocolHandler>> handlers;
+  std::map<uint8_t, protocols::ProtocolHandler*> by_kernel_id;
+  for (const auto& spec : protocols::registered_protocols()) {
+    handlers.push_back(spec.create({*registry, *self, config}));
+    by_kernel_id[spec.kernel_id] = handlers.back().get();
+  }
+  ConnectionTable table(config.max_connections, services, by_kernel_id, *self);
   EventDispatcher dispatch(table, services, *use, *self);
   RingBufferReader reader(probes.events_fd(), [&dispatch](auto record) { dispatch.dispatch(record); });
   UseLoop use_loop(config, *use, services, probes);

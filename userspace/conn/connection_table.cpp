@@ -1,5 +1,7 @@
 #include "conn/connection_table.h"
 
+#include <arpa/inet.h>
+
 #include <cstring>
 #include <optional>
 #include <vector>
@@ -10,37 +12,31 @@ struct ConnectionTable::Connection {
   uint32_t tgid = 0;
   uint32_t fd = 0;
   uint16_t local_port = 0;
+  uint16_t remote_port = 0;
+  std::string remote_address;
   std::shared_ptr<const ServiceInfo> service;
-  // Created on the first HTTP server bytes; most connections never need one.
-  std::optional<http::HttpServerConversation> http;
+  // Opened on the first bytes of a classified protocol; most connections never need one.
+  std::unique_ptr<protocols::Conversation> conversation;
+  bool conversation_tried = false;
 };
 
-// Routes one connection's parser output to the metrics, with the connection's identity.
-class ConnectionTable::HttpSink : public http::HttpEventSink {
- public:
-  HttpSink(const Connection& conn, HttpServerMetrics& metrics, SelfMetrics& self)
-      : server_{*conn.service, conn.local_port}, metrics_(metrics), self_(self) {}
-  void on_request_started(const http::HttpRequestHead& head) override {
-    metrics_.request_started(server_, head.method);
-  }
-  void on_exchange(const http::HttpExchange& exchange) override {
-    metrics_.request_ended(server_, exchange.request.method);
-    metrics_.record(server_, exchange);
-  }
-  void on_request_abandoned(const http::HttpRequestHead& head) override {
-    metrics_.request_ended(server_, head.method);
-  }
-  void on_anomaly(http::HttpAnomaly anomaly) override { self_.http_anomaly(anomaly); }
+namespace {
 
- private:
-  ServerIdentity server_;
-  HttpServerMetrics& metrics_;
-  SelfMetrics& self_;
-};
+std::string address_text(uint16_t family, const uint8_t* addr) {
+  char text[INET6_ADDRSTRLEN] = {};
+  inet_ntop(family == REDEYE_AF_INET6 ? AF_INET6 : AF_INET, addr, text, sizeof(text));
+  return text;
+}
+
+}  // namespace
 
 ConnectionTable::ConnectionTable(size_t max_connections, ServiceRegistry& services,
-                                 HttpServerMetrics& http, SelfMetrics& self)
-    : max_connections_(max_connections), services_(services), http_(http), self_(self) {}
+                                 std::map<uint8_t, protocols::ProtocolHandler*> handlers,
+                                 SelfMetrics& self)
+    : max_connections_(max_connections),
+      services_(services),
+      handlers_(std::move(handlers)),
+      self_(self) {}
 
 ConnectionTable::~ConnectionTable() = default;
 
@@ -57,6 +53,8 @@ void ConnectionTable::on_open(const redeye_conn_open_event& ev) {
   conn->tgid = ev.hdr.tgid;
   conn->fd = ev.hdr.fd;
   conn->local_port = ev.local_port;
+  conn->remote_port = ev.remote_port;
+  conn->remote_address = address_text(ev.family, ev.remote_addr);
   const size_t comm_len = strnlen(ev.comm, sizeof(ev.comm));
   conn->service = services_.service_or_adhoc(ev.hdr.tgid, std::string_view(ev.comm, comm_len));
   connections_[ev.hdr.conn_id] = std::move(conn);
@@ -72,14 +70,23 @@ void ConnectionTable::on_data(const redeye_data_event& ev, std::span<const uint8
     return;
   }
   Connection& conn = *it->second;
-  if (ev.protocol != REDEYE_PROTO_HTTP1 || ev.role != REDEYE_ROLE_SERVER) return;
-  if (!conn.http) conn.http.emplace();
-  HttpSink sink(conn, http_, self_);
-  const uint64_t uncaptured = ev.total_len - ev.captured_len;
+  if (!conn.conversation_tried) {
+    conn.conversation_tried = true;
+    auto handler = handlers_.find(ev.protocol);
+    if (handler != handlers_.end() && ev.role != REDEYE_ROLE_UNKNOWN) {
+      const protocols::ConnectionInfo info{
+          *conn.service,
+          ev.role == REDEYE_ROLE_SERVER ? protocols::Role::kServer : protocols::Role::kClient,
+          conn.local_port, conn.remote_port, conn.remote_address};
+      conn.conversation = handler->second->open(info);
+    }
+  }
+  if (!conn.conversation) return;
+  const protocols::Chunk chunk{payload, ev.total_len - ev.captured_len, ev.hdr.ts_ns};
   if (ev.direction == REDEYE_DIR_INBOUND) {
-    conn.http->on_inbound(payload, uncaptured, ev.hdr.ts_ns, sink);
+    conn.conversation->on_inbound(chunk);
   } else {
-    conn.http->on_outbound(payload, uncaptured, ev.hdr.ts_ns, sink);
+    conn.conversation->on_outbound(chunk);
   }
 }
 
@@ -101,10 +108,7 @@ void ConnectionTable::erase(uint64_t conn_id, uint64_t ts_ns) {
   auto it = connections_.find(conn_id);
   if (it == connections_.end()) return;
   Connection& conn = *it->second;
-  if (conn.http) {
-    HttpSink sink(conn, http_, self_);
-    conn.http->on_close(ts_ns, sink);
-  }
+  if (conn.conversation) conn.conversation->on_close(ts_ns);
   if (auto fd_it = by_fd_.find(fd_key(conn.tgid, conn.fd));
       fd_it != by_fd_.end() && fd_it->second == conn_id) {
     by_fd_.erase(fd_it);

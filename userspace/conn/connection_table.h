@@ -1,25 +1,26 @@
-// Userspace view of every followed TCP connection: who owns it (service, port) and the
-// protocol conversation parsing its bytes. Fed by decoded kernel events, one thread.
+// Userspace view of every followed TCP connection: who owns it (service, ports, peer) and
+// the protocol conversation parsing its bytes. Fed by decoded kernel events, one thread.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
 #include <unordered_map>
 
 #include "discovery/service_registry.h"
-#include "metrics/http_server_metrics.h"
 #include "metrics/self_metrics.h"
-#include "protocols/http/http_server_conversation.h"
+#include "protocols/protocol.h"
 #include "redeye/abi.h"
 
 namespace redeye {
 
 class ConnectionTable {
  public:
-  ConnectionTable(size_t max_connections, ServiceRegistry& services, HttpServerMetrics& http,
-                  SelfMetrics& self);
+  // `handlers` by kernel protocol id (enum redeye_protocol); absent ids are not parsed.
+  ConnectionTable(size_t max_connections, ServiceRegistry& services,
+                  std::map<uint8_t, protocols::ProtocolHandler*> handlers, SelfMetrics& self);
   ~ConnectionTable();
 
   void on_open(const redeye_conn_open_event& ev);
@@ -31,14 +32,13 @@ class ConnectionTable {
 
  private:
   struct Connection;
-  class HttpSink;
 
   void erase(uint64_t conn_id, uint64_t ts_ns);
   static uint64_t fd_key(uint32_t tgid, uint32_t fd) { return (uint64_t{tgid} << 32) | fd; }
 
   size_t max_connections_;
   ServiceRegistry& services_;
-  HttpServerMetrics& http_;
+  std::map<uint8_t, protocols::ProtocolHandler*> handlers_;
   SelfMetrics& self_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;  // by conn_id
   std::unordered_map<uint64_t, uint64_t> by_fd_;  // (tgid, fd) -> conn_id

@@ -25,7 +25,19 @@ double value(const std::atomic<uint64_t>& counter) {
 
 }  // namespace
 
-SelfMetrics::SelfMetrics(KernelView kernel) : kernel_(std::move(kernel)) {}
+SelfMetrics::SelfMetrics(KernelView kernel) : kernel_(std::move(kernel)) {
+  // Every HTTP kind is shown from the start, at zero: alerts can rely on the series.
+  for (const char* kind : kHttpAnomalyNames) parse_errors_[{"http", kind}] = 0;
+}
+
+void SelfMetrics::http_anomaly(http::HttpAnomaly anomaly) {
+  parse_error("http", kHttpAnomalyNames[static_cast<int>(anomaly)]);
+}
+
+void SelfMetrics::parse_error(const std::string& protocol, const std::string& kind, uint64_t n) {
+  std::lock_guard lock(parse_errors_mutex_);
+  parse_errors_[{protocol, kind}] += n;
+}
 
 std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
   std::vector<prometheus::MetricFamily> out;
@@ -50,8 +62,11 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
 
   auto parse = counter_family("redeye_parse_errors_total",
                               "Bytes the protocol parsers skipped, by protocol and kind.");
-  for (int i = 0; i < kHttpAnomalyCount; i++) {
-    parse.add(value(http_anomalies_[i]), {{"protocol", "http"}, {"kind", kHttpAnomalyNames[i]}});
+  {
+    std::lock_guard lock(parse_errors_mutex_);
+    for (const auto& [key, count] : parse_errors_) {
+      parse.add(static_cast<double>(count), {{"protocol", key.first}, {"kind", key.second}});
+    }
   }
   out.push_back(parse.take());
 

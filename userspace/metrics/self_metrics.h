@@ -10,6 +10,9 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <mutex>
+#include <string>
 
 #include "bpf/kernel_probes.h"
 #include "protocols/http/http_events.h"
@@ -39,7 +42,9 @@ class SelfMetrics : public prometheus::Collectable {
 
   void event_received(EventKind kind) { add(received_[static_cast<int>(kind)]); }
   void dropped(UserDrop reason) { add(user_drops_[static_cast<int>(reason)]); }
-  void http_anomaly(http::HttpAnomaly anomaly) { add(http_anomalies_[static_cast<int>(anomaly)]); }
+  void http_anomaly(http::HttpAnomaly anomaly);
+  // Bytes a protocol parser skipped; `kind` is a short snake_case reason.
+  void parse_error(const std::string& protocol, const std::string& kind, uint64_t n = 1);
   void set_connections_tracked(uint64_t n) { connections_.store(n, std::memory_order_relaxed); }
   void route_overflowed() { add(route_overflows_); }
 
@@ -51,7 +56,8 @@ class SelfMetrics : public prometheus::Collectable {
   KernelView kernel_;
   std::array<std::atomic<uint64_t>, static_cast<int>(EventKind::kCount)> received_{};
   std::array<std::atomic<uint64_t>, static_cast<int>(UserDrop::kCount)> user_drops_{};
-  std::array<std::atomic<uint64_t>, kHttpAnomalyCount> http_anomalies_{};
+  mutable std::mutex parse_errors_mutex_;
+  std::map<std::pair<std::string, std::string>, uint64_t> parse_errors_;
   std::atomic<uint64_t> connections_{0};
   std::atomic<uint64_t> route_overflows_{0};
 };

@@ -206,6 +206,14 @@ Response MetricsServer::respond(const std::optional<EndpointRequest>& request) c
       return {401, "text/plain", "authentication required\n",
               "WWW-Authenticate: Basic realm=\"redeye\"\r\n"};
     }
+    {
+      // Until the probes run there is nothing true to report: a scrape then would show
+      // services with no traffic instead of a target that is not up yet.
+      std::lock_guard lock(mutex_);
+      if (!unready_reason_.empty()) {
+        return {503, "text/plain", "not ready: " + unready_reason_ + "\n", ""};
+      }
+    }
     return {200, "text/plain; version=0.0.4; charset=utf-8", render(), ""};
   }
   return {404, "text/plain", "redeye serves /metrics, /healthz and /livez\n", ""};

@@ -1,10 +1,11 @@
 // BodyFramer: Content-Length, chunked (extensions, trailers), read-until-close, uncaptured bytes.
+#include "protocols/http/http_body_framer.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "http_test_support.h"
-#include "protocols/http/http_body_framer.h"
 #include "protocols/http/http_limits.h"
 
 namespace redeye::http::testing {
@@ -95,18 +96,12 @@ TEST(HttpBodyFramer, ChunkedMalformed) {
     std::size_t bad_at;
   };
   const Case cases[] = {
-      {"zz\r\n", 0},
-      {"\r\n", 0},
-      {"5\r\nhelloX", 8},
-      {"5\r\nhello\rX", 9},
-      {"5 5\r\n", 2},
-      {"5\n", 1},
-      {"5;ext\x01\r\n", 5},
-      {"0\r\nNoColon\r\n", 10},
-      {"0\r\n: v\r\n", 3},
-      {"0\r\nA: b\n", 7},
-      {"0\r\n\rX", 4},
-      {"10000000000000000\r\n", 16},  // more than 64 bits
+      {"zz\r\n", 0},        {"\r\n", 0},
+      {"5\r\nhelloX", 8},   {"5\r\nhello\rX", 9},
+      {"5 5\r\n", 2},       {"5\n", 1},
+      {"5;ext\x01\r\n", 5}, {"0\r\nNoColon\r\n", 10},
+      {"0\r\n: v\r\n", 3},  {"0\r\nA: b\n", 7},
+      {"0\r\n\rX", 4},      {"10000000000000000\r\n", 16},  // more than 64 bits
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.bytes);

@@ -46,7 +46,9 @@ TEST(HttpConversationAnomaly, UncapturedBytesAtStreamStartAreSkipped) {
 
 TEST(HttpConversationAnomaly, BinaryGarbageAtStartIsSkippedOnce) {
   Driver d;
-  d.in(bin("\x00\x01\x02\xff" "binary\x00"), 1);
+  d.in(bin("\x00\x01\x02\xff"
+           "binary\x00"),
+       1);
   d.in(bin("\xde\xad\xbe\xef GET"), 2);
   d.in(kGetA, 3);
   d.out(kOkHello, 4);
@@ -161,9 +163,9 @@ TEST(HttpConversationAnomaly, UncapturedWholeRequestMakesItsResponseUnmatched) {
   d.out(kOkHello, 4);
   d.in("GET /c HTTP/1.1\r\n\r\n", 5);
   d.out(kOkEmpty, 6);
-  EXPECT_EQ(d.log(), (Log{"started GET /a", kExchangeA, "anomaly CaptureGap",
-                          "anomaly UnmatchedResponse", "started GET /c",
-                          "exchange GET /c 200 req=0 resp=0 start=5 end=6"}));
+  EXPECT_EQ(d.log(),
+            (Log{"started GET /a", kExchangeA, "anomaly CaptureGap", "anomaly UnmatchedResponse",
+                 "started GET /c", "exchange GET /c 200 req=0 resp=0 start=5 end=6"}));
 }
 
 TEST(HttpConversationAnomaly, UncapturedResponseHeadAbandonsItsRequest) {
@@ -181,10 +183,10 @@ TEST(HttpConversationAnomaly, RequestHeadTooLargeStillPairsTheAnswer) {
   d.out("HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\n\r\n", 2);
   d.in("GET /after HTTP/1.1\r\n\r\n", 3);
   d.out(kOkHello, 4);
-  EXPECT_EQ(d.log(), (Log{"anomaly HeadTooLarge", "started GET /huge",
-                          "anomaly PartialMessageDropped",
-                          "exchange GET /huge 431 req=0 resp=0 start=1 end=2", "started GET /after",
-                          "exchange GET /after 200 req=0 resp=5 start=3 end=4"}));
+  EXPECT_EQ(d.log(),
+            (Log{"anomaly HeadTooLarge", "started GET /huge", "anomaly PartialMessageDropped",
+                 "exchange GET /huge 431 req=0 resp=0 start=1 end=2", "started GET /after",
+                 "exchange GET /after 200 req=0 resp=5 start=3 end=4"}));
 }
 
 TEST(HttpConversationAnomaly, RequestLineTooLarge) {
@@ -198,7 +200,8 @@ TEST(HttpConversationAnomaly, RequestLineTooLarge) {
 TEST(HttpConversationAnomaly, HeadExactlyAtLimitIsAccepted) {
   const std::string start = "GET /a HTTP/1.1\r\nX: ";
   const std::string end = "\r\n\r\n";
-  const std::string head = start + std::string(kMaxHeadBytes - start.size() - end.size(), 'v') + end;
+  const std::string head =
+      start + std::string(kMaxHeadBytes - start.size() - end.size(), 'v') + end;
   ASSERT_EQ(head.size(), kMaxHeadBytes);
   Driver ok;
   ok.in(head, 1);
@@ -206,8 +209,8 @@ TEST(HttpConversationAnomaly, HeadExactlyAtLimitIsAccepted) {
 
   Driver too_large;
   too_large.in(start + "v" + head.substr(start.size()), 1);
-  EXPECT_EQ(too_large.log(), (Log{"anomaly HeadTooLarge", "started GET /a",
-                                  "anomaly PartialMessageDropped"}));
+  EXPECT_EQ(too_large.log(),
+            (Log{"anomaly HeadTooLarge", "started GET /a", "anomaly PartialMessageDropped"}));
 }
 
 TEST(HttpConversationAnomaly, ResponseHeadTooLargeAbandonsItsRequest) {
@@ -241,7 +244,8 @@ TEST(HttpConversationAnomaly, TooManyPipelinedRequestsKeepPairing) {
     EXPECT_EQ(d.sink.exchanges[i].request.target, "/r" + std::to_string(i));
     EXPECT_EQ(d.sink.exchanges[i].status_code, static_cast<int>(400 + i));
   }
-  EXPECT_EQ(describe(d.sink.exchanges.back()), "exchange GET /after 299 req=0 resp=0 start=3 end=4");
+  EXPECT_EQ(describe(d.sink.exchanges.back()),
+            "exchange GET /after 299 req=0 resp=0 start=3 end=4");
   EXPECT_EQ(d.sink.anomalies, std::vector<HttpAnomaly>{HttpAnomaly::kTooManyPipelined});
 }
 
@@ -312,6 +316,88 @@ TEST(HttpConversationAnomaly, MalformedStatusLineAbandonsFront) {
                           "exchange GET /a 200 req=0 resp=0 start=1 end=2",
                           "anomaly MalformedResponse", "abandoned GET /b",
                           "anomaly PartialMessageDropped", "anomaly UnmatchedResponse"}));
+}
+
+TEST(HttpConversationAnomaly, TrailerSectionTooLargeAbandonsResponse) {
+  Driver d;
+  d.in("GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n", 1);
+  d.out("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: " +
+            std::string(kMaxHeadBytes, 't') + "\r\n\r\n",
+        2);
+  d.out(kOkEmpty, 3);
+  EXPECT_EQ(d.log(), (Log{"started GET /a", "started GET /b", "anomaly HeadTooLarge",
+                          "abandoned GET /a", "anomaly PartialMessageDropped",
+                          "exchange GET /b 200 req=0 resp=0 start=1 end=3"}));
+}
+
+TEST(HttpConversationAnomaly, ResyncCandidateCutShortIsDropped) {
+  Driver d;
+  d.in("xyz\"GET /x", 1);  // joined mid-stream; "GET /x" may still become a request-line
+  d.in(bin("\x01\n"), 2);  // ... but does not
+  d.in(kGetA, 3);
+  d.out(kOkHello, 4);
+  EXPECT_EQ(d.log(), (Log{"anomaly PartialMessageDropped", "started GET /a",
+                          "exchange GET /a 200 req=0 resp=5 start=3 end=4"}));
+}
+
+TEST(HttpConversationAnomaly, DroppedPipelinedRequestsAreNeverReported) {
+  std::string requests;
+  std::string responses;
+  for (std::size_t i = 0; i < kMaxPendingRequests + 2; ++i) {
+    requests += "GET /r" + std::to_string(i) + " HTTP/1.1\r\n\r\n";
+    if (i < kMaxPendingRequests) responses += kOkEmpty;
+  }
+  Driver d;
+  d.in(requests, 1);
+  d.out(responses, 2);
+  d.out("HTTP/1.1 200 OK\r\nX: y", 3, 100);  // the first dropped request's response is lost
+  d.in("GET /after HTTP/1.1\r\n\r\n", 4);
+  d.out(kOkEmpty, 5);  // the second dropped request's response
+  d.out(kOkEmpty, 6);
+  d.close(7);
+  ASSERT_GE(d.log().size(), 4u);
+  const Log tail(d.log().end() - 4, d.log().end());
+  EXPECT_EQ(tail,
+            (Log{"exchange GET /r63 200 req=0 resp=0 start=1 end=2", "anomaly CaptureGap",
+                 "started GET /after", "exchange GET /after 200 req=0 resp=0 start=4 end=6"}));
+  EXPECT_EQ(d.sink.exchanges.size(), kMaxPendingRequests + 1);
+  EXPECT_EQ(d.sink.anomalies,
+            (std::vector<HttpAnomaly>{HttpAnomaly::kTooManyPipelined,
+                                      HttpAnomaly::kTooManyPipelined, HttpAnomaly::kCaptureGap}));
+}
+
+TEST(HttpConversationAnomaly, OnCloseDropsPlaceholdersSilently) {
+  std::string requests;
+  for (std::size_t i = 0; i < kMaxPendingRequests + 3; ++i) {
+    requests += "GET /r" + std::to_string(i) + " HTTP/1.1\r\n\r\n";
+  }
+  Driver d;
+  d.in(requests, 1);
+  d.close(2);
+  ASSERT_EQ(d.log().size(), 2 * kMaxPendingRequests + 3);
+  for (std::size_t i = 0; i < kMaxPendingRequests; ++i) {
+    EXPECT_EQ(d.log()[kMaxPendingRequests + 3 + i], "abandoned GET /r" + std::to_string(i));
+  }
+}
+
+TEST(HttpConversationAnomaly, UnmatchedResponseReadUntilCloseProducesNoExchange) {
+  Driver d;
+  d.out("HTTP/1.0 200 OK\r\n\r\nbody", 1);
+  d.close(2);
+  EXPECT_EQ(d.log(), Log{"anomaly UnmatchedResponse"});
+}
+
+TEST(HttpConversationAnomaly, MovedFromConversationIsUsable) {
+  HttpServerConversation a;
+  RecordingSink sink;
+  a.on_inbound(as_bytes(kGetA), 0, 1, sink);
+  HttpServerConversation b(std::move(a));
+  a.on_close(2, sink);  // NOLINT(bugprone-use-after-move): defined as a fresh conversation
+  a.on_inbound(as_bytes(kGetA), 0, 3, sink);
+  a.on_outbound(as_bytes(kOkHello), 0, 4, sink);
+  b.on_close(5, sink);
+  EXPECT_EQ(sink.log, (Log{"started GET /a", "started GET /a",
+                           "exchange GET /a 200 req=0 resp=5 start=3 end=4", "abandoned GET /a"}));
 }
 
 }  // namespace

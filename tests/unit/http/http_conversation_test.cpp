@@ -17,8 +17,7 @@ TEST(HttpConversation, SimpleExchange) {
   EXPECT_EQ(d.log(), Log{"started GET /a"});
   d.out(kOkHello, 20);
   d.close(30);
-  EXPECT_EQ(d.log(),
-            (Log{"started GET /a", "exchange GET /a 200 req=0 resp=5 start=10 end=20"}));
+  EXPECT_EQ(d.log(), (Log{"started GET /a", "exchange GET /a 200 req=0 resp=5 start=10 end=20"}));
 }
 
 TEST(HttpConversation, RequestSplitAtEveryOffset) {
@@ -79,22 +78,25 @@ TEST(HttpConversation, ByteByByteTimestampsAreThoseOfFirstAndLastBytes) {
   for (std::size_t i = 0; i < responses.size(); ++i) d.out(responses.substr(i, 1), 2000 + i);
   const std::size_t second_request = requests.find("POST");
   const std::size_t first_response_end = responses.find("HTTP/1.1 201") - 1;
-  EXPECT_EQ(d.log(), (Log{"started GET /one", "started POST /two",
-                          "exchange GET /one 200 req=0 resp=2 start=1000 end=" +
-                              std::to_string(2000 + first_response_end),
-                          "exchange POST /two 201 req=3 resp=1 start=" +
-                              std::to_string(1000 + second_request) +
-                              " end=" + std::to_string(2000 + responses.size() - 1)}));
+  EXPECT_EQ(
+      d.log(),
+      (Log{"started GET /one", "started POST /two",
+           "exchange GET /one 200 req=0 resp=2 start=1000 end=" +
+               std::to_string(2000 + first_response_end),
+           "exchange POST /two 201 req=3 resp=1 start=" + std::to_string(1000 + second_request) +
+               " end=" + std::to_string(2000 + responses.size() - 1)}));
 }
 
 TEST(HttpConversation, PipelinedRequestsInOneChunk) {
   Driver d;
-  d.in("GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n"
-       "POST /3 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc",
-       5);
-  d.out("HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA"
-        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
-        9);
+  d.in(
+      "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\nHost: h\r\n\r\n"
+      "POST /3 HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc",
+      5);
+  d.out(
+      "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nA"
+      "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+      9);
   d.out("HTTP/1.1 500 Internal Server Error\r\nContent-Length: 2\r\n\r\nEE", 12);
   EXPECT_EQ(d.log(), (Log{"started GET /1", "started GET /2", "started POST /3",
                           "exchange GET /1 200 req=0 resp=1 start=5 end=9",
@@ -112,7 +114,10 @@ TEST(HttpConversation, PipelinedStreamSplitAtEveryOffset) {
     Driver d;
     d.in(requests.substr(0, k), 1);
     d.in(requests.substr(k), 2);
-    d.out("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n", 3);
+    d.out(
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 202 Accepted\r\nContent-Length: "
+        "0\r\n\r\n",
+        3);
     d.out("HTTP/1.1 200 OK\r\nAllow: GET\r\nContent-Length: 0\r\n\r\n", 4);
     auto start = [&](int i) { return std::string(starts[i] < k ? "1" : "2"); };
     EXPECT_EQ(d.log(), (Log{"started GET /1", "started DELETE /2", "started OPTIONS *",
@@ -155,13 +160,15 @@ TEST(HttpConversation, HeadResponseHasNoBody) {
 
 TEST(HttpConversation, NoBodyFor204And304EvenWithLengthHeaders) {
   Driver d;
-  d.in("DELETE /x HTTP/1.1\r\n\r\nGET /cached HTTP/1.1\r\nIf-None-Match: \"e\"\r\n\r\n"
-       "GET /last HTTP/1.1\r\n\r\n",
-       1);
-  d.out("HTTP/1.1 204 No Content\r\n\r\n"
-        "HTTP/1.1 304 Not Modified\r\nContent-Length: 999\r\nETag: \"e\"\r\n\r\n"
-        "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc",
-        2);
+  d.in(
+      "DELETE /x HTTP/1.1\r\n\r\nGET /cached HTTP/1.1\r\nIf-None-Match: \"e\"\r\n\r\n"
+      "GET /last HTTP/1.1\r\n\r\n",
+      1);
+  d.out(
+      "HTTP/1.1 204 No Content\r\n\r\n"
+      "HTTP/1.1 304 Not Modified\r\nContent-Length: 999\r\nETag: \"e\"\r\n\r\n"
+      "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc",
+      2);
   EXPECT_EQ(d.log(), (Log{"started DELETE /x", "started GET /cached", "started GET /last",
                           "exchange DELETE /x 204 req=0 resp=0 start=1 end=2",
                           "exchange GET /cached 304 req=0 resp=0 start=1 end=2",
@@ -176,8 +183,7 @@ TEST(HttpConversation, InterimResponsesAreSkipped) {
   d.in("data", 3);
   d.out("HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n", 4);
   d.out("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n", 5);
-  EXPECT_EQ(d.log(),
-            (Log{"started POST /up", "exchange POST /up 201 req=4 resp=0 start=1 end=5"}));
+  EXPECT_EQ(d.log(), (Log{"started POST /up", "exchange POST /up 201 req=4 resp=0 start=1 end=5"}));
 }
 
 TEST(HttpConversation, SwitchingProtocolsMakesConnectionOpaque) {
@@ -189,8 +195,7 @@ TEST(HttpConversation, SwitchingProtocolsMakesConnectionOpaque) {
   d.in(bin("\x81\x85\x00\x00\x00\x00GET / HTTP/1.1\r\n\r\n"), 3, 100);
   d.out("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 4, 7);
   d.close(5);
-  EXPECT_EQ(d.log(),
-            (Log{"started GET /ws", "exchange GET /ws 101 req=0 resp=0 start=1 end=2"}));
+  EXPECT_EQ(d.log(), (Log{"started GET /ws", "exchange GET /ws 101 req=0 resp=0 start=1 end=2"}));
 }
 
 TEST(HttpConversation, ConnectTunnelAfter2xxButNotAfterRefusal) {
@@ -265,8 +270,9 @@ TEST(HttpConversation, EarlyResponseBeforeRequestBodyEnds) {
   d.in("defghij", 3);
   d.in("GET /next HTTP/1.1\r\n\r\n", 4);
   d.out("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 5);
-  EXPECT_EQ(d.log(), (Log{"started POST /big", "exchange POST /big 413 req=3 resp=0 start=1 end=2",
-                          "started GET /next", "exchange GET /next 200 req=0 resp=0 start=4 end=5"}));
+  EXPECT_EQ(d.log(),
+            (Log{"started POST /big", "exchange POST /big 413 req=3 resp=0 start=1 end=2",
+                 "started GET /next", "exchange GET /next 200 req=0 resp=0 start=4 end=5"}));
 }
 
 TEST(HttpConversation, OnCloseAbandonsPendingInOrder) {

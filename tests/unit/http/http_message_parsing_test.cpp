@@ -66,20 +66,13 @@ TEST(HttpStartLine, StatusLines) {
     int status;  // 0: invalid or incomplete
   };
   const Case cases[] = {
-      {"HTTP/1.1 200 OK\r\n", 200},
-      {"HTTP/1.0 404 Not Found\r\n", 404},
-      {"HTTP/1.1 204\r\n", 204},
-      {"HTTP/1.1 500 \r\n", 500},
-      {"HTTP/1.1 999 x\r\n", 999},
-      {"HTTP/1.1 200 O\tK\r\n", 200},
-      {"HTTP/1.1 099 Low\r\n", 0},
-      {"HTTP/1.1 2000 OK\r\n", 0},
-      {"HTTP/1.1 20 OK\r\n", 0},
-      {"HTTP/2 200 OK\r\n", 0},
-      {"HTTP/1.1 200 OK\n", 0},
-      {"HTTP/1.1 200 O\x01K\r\n", 0},
-      {"HTTP/1.1 200 OK", 0},
-      {"HTTP/1.1  200 OK\r\n", 0},
+      {"HTTP/1.1 200 OK\r\n", 200}, {"HTTP/1.0 404 Not Found\r\n", 404},
+      {"HTTP/1.1 204\r\n", 204},    {"HTTP/1.1 500 \r\n", 500},
+      {"HTTP/1.1 999 x\r\n", 999},  {"HTTP/1.1 200 O\tK\r\n", 200},
+      {"HTTP/1.1 099 Low\r\n", 0},  {"HTTP/1.1 2000 OK\r\n", 0},
+      {"HTTP/1.1 20 OK\r\n", 0},    {"HTTP/2 200 OK\r\n", 0},
+      {"HTTP/1.1 200 OK\n", 0},     {"HTTP/1.1 200 O\x01K\r\n", 0},
+      {"HTTP/1.1 200 OK", 0},       {"HTTP/1.1  200 OK\r\n", 0},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.line);
@@ -93,9 +86,9 @@ TEST(HttpStartLine, StatusLines) {
 }
 
 TEST(HttpMessageHead, RequestFields) {
-  const auto head = parse_request_head(
-      as_bytes("POST /p HTTP/1.1\r\nHost: h\r\ncontent-length:  42 \r\n"
-               "Connection: keep-alive, Upgrade\r\nUpgrade: h2c\r\n\r\n"));
+  const auto head =
+      parse_request_head(as_bytes("POST /p HTTP/1.1\r\nHost: h\r\ncontent-length:  42 \r\n"
+                                  "Connection: keep-alive, Upgrade\r\nUpgrade: h2c\r\n\r\n"));
   ASSERT_TRUE(head.has_value());
   EXPECT_EQ(head->method, "POST");
   EXPECT_EQ(head->target, "/p");
@@ -133,18 +126,18 @@ TEST(HttpMessageHead, KeepAliveRules) {
 
 TEST(HttpMessageHead, InvalidHeads) {
   const std::string invalid[] = {
-      "GET / HTTP/1.1\r\n",                                     // no blank line
-      "GET / HTTP/1.1\r\n\r\nextra",                            // bytes after the head
-      "GET / HTTP/1.1\r\nHost : h\r\n\r\n",                     // space before colon
-      "GET / HTTP/1.1\r\n: v\r\n\r\n",                          // empty name
-      "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n",                   // obs-fold
-      "GET / HTTP/1.1\r\nA: b\x01\r\n\r\n",                     // control byte in a value
-      "GET / HTTP/1.1\r\nA: b\n\r\n",                           // bare LF
-      "GET / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n",           // not a number
-      "GET / HTTP/1.1\r\nContent-Length: \r\n\r\n",             // empty
+      "GET / HTTP/1.1\r\n",                                              // no blank line
+      "GET / HTTP/1.1\r\n\r\nextra",                                     // bytes after the head
+      "GET / HTTP/1.1\r\nHost : h\r\n\r\n",                              // space before colon
+      "GET / HTTP/1.1\r\n: v\r\n\r\n",                                   // empty name
+      "GET / HTTP/1.1\r\nA: b\r\n c\r\n\r\n",                            // obs-fold
+      "GET / HTTP/1.1\r\nA: b\x01\r\n\r\n",                              // control byte in a value
+      "GET / HTTP/1.1\r\nA: b\n\r\n",                                    // bare LF
+      "GET / HTTP/1.1\r\nContent-Length: 1x\r\n\r\n",                    // not a number
+      "GET / HTTP/1.1\r\nContent-Length: \r\n\r\n",                      // empty
       "GET / HTTP/1.1\r\nContent-Length: 99999999999999999999\r\n\r\n",  // > 19 digits
-      "GET / HTTP/1.1\r\nContent-Length: 1,2\r\n\r\n",          // conflicting list
-      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",  // length unknown
+      "GET / HTTP/1.1\r\nContent-Length: 1,2\r\n\r\n",                   // conflicting list
+      "POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",     // length unknown
   };
   for (const std::string& head : invalid) {
     SCOPED_TRACE(head);

@@ -1,11 +1,12 @@
 // normalize_route, RouteLimiter and canonical_method.
+#include "protocols/http/http_route.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "http_test_support.h"
 #include "protocols/http/http_method.h"
-#include "protocols/http/http_route.h"
 
 namespace redeye::http::testing {
 namespace {
@@ -59,8 +60,7 @@ TEST(HttpRoute, NormalisationTable) {
   std::string sixteen;
   for (int i = 0; i < 16; ++i) sixteen += "/{id}";
   EXPECT_EQ(normalize_route("/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16"), sixteen);
-  EXPECT_EQ(normalize_route("/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/18/"),
-            sixteen + "/{tail}");
+  EXPECT_EQ(normalize_route("/1/2/3/4/5/6/7/8/9/10/11/12/13/14/15/16/17/18/"), sixteen + "/{tail}");
   EXPECT_EQ(normalize_route(sixteen + "/{tail}"), sixteen + "/{tail}");
 }
 
@@ -84,6 +84,22 @@ TEST(HttpRoute, LimiterReturnsStableReferences) {
   EXPECT_EQ(first, "/first");
   EXPECT_EQ(&limiter.admit("/first"), &first);
   EXPECT_EQ(limiter.overflowed(), 0u);
+}
+
+TEST(HttpRoute, LimiterIsMovableAndReferencesSurviveTheMove) {
+  RouteLimiter limiter(1);
+  const std::string& admitted = limiter.admit("/a");
+  const std::string& overflow = limiter.admit("/b");
+  RouteLimiter moved(std::move(limiter));
+  EXPECT_EQ(admitted, "/a");
+  EXPECT_EQ(overflow, kOverflowRoute);
+  EXPECT_EQ(&moved.admit("/a"), &admitted);
+  EXPECT_EQ(moved.admit("/c"), kOverflowRoute);
+  EXPECT_EQ(moved.overflowed(), 2u);
+  RouteLimiter assigned(5);
+  assigned = std::move(moved);
+  EXPECT_EQ(assigned.admit("/d"), kOverflowRoute);
+  EXPECT_EQ(assigned.overflowed(), 3u);
 }
 
 TEST(HttpRoute, LimiterWithZeroCapacityOverflowsEverything) {

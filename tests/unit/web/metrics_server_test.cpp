@@ -41,17 +41,21 @@ TEST_F(MetricsServerTest, HealthReflectsReadinessAndLivezAlwaysAnswers) {
 TEST_F(MetricsServerTest, MetricsNeedTheConfiguredCredentials) {
   MetricsServer server({"127.0.0.1:0", "", "", Credentials{"prom", "s3cret"}});
   server.add(registry_);
+  EXPECT_EQ(server.respond(get("/metrics", "Basic cHJvbTpzM2NyZXQ=")).status, 503);  // not ready
+  server.set_ready();
   EXPECT_EQ(server.respond(get("/metrics")).status, 401);
   EXPECT_EQ(server.respond(get("/metrics", "Basic cHJvbTp3cm9uZw==")).status, 401);
   auto ok = server.respond(get("/metrics", "Basic cHJvbTpzM2NyZXQ="));
   EXPECT_EQ(ok.status, 200);
   EXPECT_NE(ok.body.find("test_total 3"), std::string::npos);
+  server.set_unready("stopping");
   EXPECT_EQ(server.respond(get("/healthz")).status, 503);  // health needs no credentials
 }
 
 TEST_F(MetricsServerTest, ServesOverLoopback) {
   MetricsServer server({"127.0.0.1:0", "", "", std::nullopt});
   server.add(registry_);
+  server.set_ready();
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;

@@ -1,4 +1,4 @@
-#include "metrics/http_server_metrics.h"
+#include "protocols/http/http_server_metrics.h"
 
 #include "protocols/http/http_method.h"
 

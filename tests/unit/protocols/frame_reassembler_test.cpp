@@ -1,0 +1,142 @@
+#include "protocols/common/frame_reassembler.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace redeye::protocols {
+namespace {
+
+// Test framing: 'F', one length byte n, then n payload bytes (frame length n + 2).
+class ToyDecoder : public FrameDecoder {
+ public:
+  FrameProbe probe(std::span<const uint8_t> b) const override {
+    if (b.empty()) return {ProbeResult::kNeedMore, 0};
+    if (b[0] != 'F') return {ProbeResult::kInvalid, 0};
+    if (b.size() < 2) return {ProbeResult::kNeedMore, 0};
+    return {ProbeResult::kFrame, uint64_t{b[1]} + 2};
+  }
+  size_t find_boundary(std::span<const uint8_t> b) const override {
+    for (size_t i = 0; i < b.size(); i++) {
+      if (b[i] == 'F') return i;
+    }
+    return b.size();
+  }
+};
+
+std::string frame(const std::string& payload) {
+  return std::string("F") + static_cast<char>(payload.size()) + payload;
+}
+
+struct Collector {
+  std::vector<std::string> frames;
+  std::vector<uint64_t> lengths;
+  std::vector<uint64_t> times;
+  FrameReassembler::FrameCallback callback() {
+    return [this](const Frame& f) {
+      frames.emplace_back(f.bytes.begin(), f.bytes.end());
+      lengths.push_back(f.length);
+      times.push_back(f.ts_ns);
+    };
+  }
+};
+
+std::span<const uint8_t> bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+TEST(FrameReassemblerTest, SplitAtEveryOffsetGivesTheSameFrames) {
+  ToyDecoder decoder;
+  const std::string stream = frame("hello") + frame("") + frame("world!") + frame("x");
+  for (size_t cut = 0; cut <= stream.size(); cut++) {
+    FrameReassembler r(decoder, 1024);
+    Collector c;
+    r.feed(bytes(stream.substr(0, cut)), 0, 1, c.callback());
+    r.feed(bytes(stream.substr(cut)), 0, 2, c.callback());
+    ASSERT_EQ(c.frames.size(), 4u) << "cut at " << cut;
+    EXPECT_EQ(c.frames[0], frame("hello"));
+    EXPECT_EQ(c.frames[1], frame(""));
+    EXPECT_EQ(c.frames[2], frame("world!"));
+    EXPECT_EQ(c.frames[3], frame("x"));
+    EXPECT_EQ(r.stats().gaps + r.stats().invalid, 0u);
+  }
+}
+
+TEST(FrameReassemblerTest, UncapturedBytesInsideAFrameAreSkippedAndTheFrameTruncated) {
+  ToyDecoder decoder;
+  FrameReassembler r(decoder, 1024);
+  Collector c;
+  const std::string big = frame(std::string(200, 'p'));
+  // Only the first 10 bytes copied, 192 seen but not copied, then the next frame.
+  r.feed(bytes(big.substr(0, 10)), big.size() - 10, 7, c.callback());
+  r.feed(bytes(frame("next")), 0, 8, c.callback());
+  ASSERT_EQ(c.frames.size(), 2u);
+  EXPECT_EQ(c.frames[0], big.substr(0, 10));
+  EXPECT_EQ(c.lengths[0], 202u);
+  EXPECT_EQ(c.times[0], 7u);
+  EXPECT_EQ(c.frames[1], frame("next"));
+  EXPECT_EQ(r.stats().gaps, 0u);
+}
+
+TEST(FrameReassemblerTest, FramesLongerThanTheLimitArriveAsTheirPrefix) {
+  ToyDecoder decoder;
+  FrameReassembler r(decoder, 8);
+  Collector c;
+  r.feed(bytes(frame("0123456789") + frame("ab")), 0, 1, c.callback());
+  ASSERT_EQ(c.frames.size(), 2u);
+  EXPECT_EQ(c.frames[0], frame("0123456789").substr(0, 8));
+  EXPECT_EQ(c.lengths[0], 12u);
+  EXPECT_EQ(c.frames[1], frame("ab"));
+}
+
+TEST(FrameReassemblerTest, GapWhereFramingWasNeededResyncsAtTheNextBoundary) {
+  ToyDecoder decoder;
+  FrameReassembler r(decoder, 1024);
+  Collector c;
+  r.feed(bytes(frame("aa")), 3, 1, c.callback());  // 3 unseen bytes after a whole frame
+  EXPECT_EQ(r.stats().gaps, 1u);
+  EXPECT_FALSE(r.in_sync());
+  r.feed(bytes("xyz" + frame("bb")), 0, 2, c.callback());
+  ASSERT_EQ(c.frames.size(), 2u);
+  EXPECT_EQ(c.frames[1], frame("bb"));
+  EXPECT_EQ(r.stats().resyncs, 1u);
+  EXPECT_EQ(r.stats().skipped_bytes, 3u + 3u);
+}
+
+TEST(FrameReassemblerTest, GarbageIsCountedAndSkipped) {
+  ToyDecoder decoder;
+  FrameReassembler r(decoder, 1024);
+  Collector c;
+  r.feed(bytes("garbage" + frame("ok")), 0, 1, c.callback());
+  ASSERT_EQ(c.frames.size(), 1u);
+  EXPECT_EQ(c.frames[0], frame("ok"));
+  EXPECT_EQ(r.stats().invalid, 1u);
+}
+
+TEST(FrameReassemblerTest, JoinedMidStreamSearchesForTheFirstBoundary) {
+  ToyDecoder decoder;
+  FrameReassembler r(decoder, 1024, /*start_in_sync=*/false);
+  Collector c;
+  r.feed(bytes("tail of a frame" + frame("first")), 0, 1, c.callback());
+  ASSERT_EQ(c.frames.size(), 1u);
+  EXPECT_EQ(c.frames[0], frame("first"));
+  EXPECT_EQ(r.stats().invalid, 0u);
+}
+
+TEST(FrameReassemblerTest, HeaderThatNeverCompletesWithinTheLimitIsInvalid) {
+  class NeverDecoder : public ToyDecoder {
+    FrameProbe probe(std::span<const uint8_t> b) const override {
+      return b.empty() || b[0] != 'F' ? FrameProbe{ProbeResult::kInvalid, 0}
+                                      : FrameProbe{ProbeResult::kNeedMore, 0};
+    }
+  } decoder;
+  FrameReassembler r(decoder, 16);
+  Collector c;
+  r.feed(bytes(std::string(100, 'F')), 0, 1, c.callback());
+  EXPECT_TRUE(c.frames.empty());
+  EXPECT_GE(r.stats().invalid, 1u);
+}
+
+}  // namespace
+}  // namespace redeye::protocols
