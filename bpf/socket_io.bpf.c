@@ -3,9 +3,9 @@
  *
  * Entry: for followed processes, resolve the fd to a TCP sock and stash the arguments (only
  *        sockets are stashed, so file and pipe I/O costs one filter lookup and a few reads).
- * Exit:  count bytes per connection; classify unknown connections from their first inbound
- *        bytes; for HTTP/1.x server connections emit the payload prefix to userspace, which
- *        parses and pairs requests with responses.
+ * Exit:  count bytes per connection and process; classify unknown connections from their
+ *        first bytes; for connections of a known protocol emit the payload prefix to userspace,
+ *        which parses and pairs requests with responses.
  *
  * Why userspace pairs requests (and not the kernel): see docs/DESIGN.md, "How much the kernel
  * does"; the benchmark in docs/BENCHMARKS.md measures the cost of this choice. */
@@ -48,16 +48,22 @@ static __always_inline bool unstash(__u64 pid_tgid, struct stashed_args* out) {
   return true;
 }
 
-/* Decides, from the first inbound bytes, whether this connection is an HTTP/1.x server. */
+/* Decides, from the first bytes the process reads or writes, which protocol the connection
+ * speaks and which side the process is on (include/redeye/protocol_infer.h). */
 static __always_inline void classify(struct redeye_conn_state* conn,
-                                     const struct stashed_args* args) {
-  if (args->direction != REDEYE_DIR_INBOUND || args->kind == STASH_NODATA) return;
+                                     const struct stashed_args* args, __u32 total) {
+  if (args->kind == STASH_NODATA) return;
   unsigned char prefix[REDEYE_INFER_PREFIX] = {};
   void* buf = first_buffer(args);
-  if (buf && !bpf_probe_read_user(prefix, sizeof(prefix), buf) &&
-      redeye_looks_like_http_request(prefix, sizeof(prefix))) {
-    conn->protocol = REDEYE_PROTO_HTTP1;
-    conn->role = REDEYE_ROLE_SERVER;
+  __u32 len = total < REDEYE_INFER_PREFIX ? total : REDEYE_INFER_PREFIX;
+  int role = 0;
+  int protocol = 0;
+  if (buf && !bpf_probe_read_user(prefix, bounded_len(len, REDEYE_INFER_PREFIX), buf)) {
+    protocol = redeye_infer_protocol(prefix, len, args->direction, &role);
+  }
+  if (protocol) {
+    conn->protocol = protocol;
+    conn->role = role == REDEYE_INFER_SERVER ? REDEYE_ROLE_SERVER : REDEYE_ROLE_CLIENT;
     count_stat(REDEYE_STAT_CONN_CLASSIFIED, 1);
     return;
   }
@@ -86,8 +92,8 @@ static __always_inline int handle_io_exit(struct syscall_exit_ctx* ctx) {
     __sync_fetch_and_add(&conn->bytes_out, total);
     if (proc) __sync_fetch_and_add(&proc->bytes_sent, total);
   }
-  if (conn->protocol == REDEYE_PROTO_UNKNOWN) classify(conn, &args);
-  if (conn->protocol != REDEYE_PROTO_HTTP1) return 0;
+  if (conn->protocol == REDEYE_PROTO_UNKNOWN) classify(conn, &args, total);
+  if (conn->protocol == REDEYE_PROTO_UNKNOWN || conn->protocol == REDEYE_PROTO_OTHER) return 0;
   emit_data(&args, conn, tgid, total, ts);
   return 0;
 }

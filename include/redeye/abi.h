@@ -40,9 +40,13 @@ enum redeye_conn_origin {
   REDEYE_ORIGIN_EXISTING = 3, /* opened before the agent started, or evicted and re-found */
 };
 
+/* Ids returned by redeye_infer_protocol (protocol_infer.h) and used by the userspace table
+ * (userspace/protocols/registry.cpp). */
 enum redeye_protocol {
   REDEYE_PROTO_UNKNOWN = 0,
   REDEYE_PROTO_HTTP1 = 1,
+  REDEYE_PROTO_POSTGRES = 2,
+  REDEYE_PROTO_AMQP = 3,
   REDEYE_PROTO_OTHER = 255, /* gave up classifying: only byte counts from here on */
 };
 
@@ -67,7 +71,7 @@ enum redeye_drop_reason {
 enum redeye_stat {
   REDEYE_STAT_SYSCALLS_SEEN = 0,     /* socket syscalls of followed processes */
   REDEYE_STAT_BYTES_TRUNCATED = 1,   /* payload bytes beyond the capture limit (not copied) */
-  REDEYE_STAT_CONN_CLASSIFIED = 2,   /* connections recognised as HTTP/1.x */
+  REDEYE_STAT_CONN_CLASSIFIED = 2,   /* connections recognised as a known protocol */
   REDEYE_STAT_CONN_UNCLASSIFIED = 3, /* connections given up on (not HTTP) */
   REDEYE_STAT_MAX = 4,
 };

@@ -3,15 +3,15 @@
 #include <cmath>
 
 #include "metrics/family_builder.h"
+#include "metrics/service_labels.h"
 #include "metrics/service_use_collector.h"
 
 namespace redeye {
 namespace {
 
 LabelList labels_of(const ServiceInfo& service, LabelList extra = {}) {
-  LabelList labels = {{"service_name", service.name},
-                      {"service_namespace", service.service_namespace},
-                      {"service_instance_id", service.instance_id}};
+  LabelList labels;
+  for (const auto& [name, value] : service_labels(service)) labels.push_back({name, value});
   labels.insert(labels.end(), extra.begin(), extra.end());
   return labels;
 }

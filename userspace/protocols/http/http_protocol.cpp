@@ -3,6 +3,7 @@
 #include "config/config.h"
 #include "discovery/service_registry.h"
 #include "metrics/self_metrics.h"
+#include "protocols/http/http_client_metrics.h"
 #include "protocols/http/http_server_conversation.h"
 #include "protocols/http/http_server_metrics.h"
 
@@ -50,18 +51,64 @@ class ServerConversation : public protocols::Conversation {
   HttpServerConversation parser_;
 };
 
+// The calling side: exchanges go to the client metrics; active requests are a server notion.
+class ClientSink : public HttpEventSink {
+ public:
+  ClientSink(const protocols::ConnectionInfo& conn, HttpClientMetrics& metrics, SelfMetrics& self)
+      : server_address_(conn.remote_address),
+        client_{conn.service, server_address_, conn.remote_port},
+        metrics_(metrics),
+        self_(self) {}
+  void on_request_started(const HttpRequestHead&) override {}
+  void on_exchange(const HttpExchange& exchange) override { metrics_.record(client_, exchange); }
+  void on_request_abandoned(const HttpRequestHead&) override {}
+  void on_anomaly(HttpAnomaly anomaly) override { self_.http_anomaly(anomaly); }
+
+ private:
+  std::string server_address_;
+  ClientIdentity client_;
+  HttpClientMetrics& metrics_;
+  SelfMetrics& self_;
+};
+
+// A client writes requests and reads responses: the server-side matcher with the directions
+// swapped. Start is the write of the request's first byte, end the read of the response's
+// last byte.
+class ClientConversation : public protocols::Conversation {
+ public:
+  ClientConversation(const protocols::ConnectionInfo& conn, HttpClientMetrics& metrics,
+                     SelfMetrics& self)
+      : sink_(conn, metrics, self) {}
+  void on_inbound(const protocols::Chunk& c) override {
+    parser_.on_outbound(c.captured, c.uncaptured, c.ts_ns, sink_);
+  }
+  void on_outbound(const protocols::Chunk& c) override {
+    parser_.on_inbound(c.captured, c.uncaptured, c.ts_ns, sink_);
+  }
+  void on_close(uint64_t ts_ns) override { parser_.on_close(ts_ns, sink_); }
+
+ private:
+  ClientSink sink_;
+  HttpServerConversation parser_;
+};
+
 class HttpHandler : public protocols::ProtocolHandler {
  public:
   explicit HttpHandler(const protocols::ProtocolContext& context)
-      : self_(context.self), server_metrics_(context.registry, context.config.route_limit, context.self) {}
+      : self_(context.self),
+        server_metrics_(context.registry, context.config.route_limit, context.self),
+        client_metrics_(context.registry) {}
   std::unique_ptr<protocols::Conversation> open(const protocols::ConnectionInfo& conn) override {
-    if (conn.role != protocols::Role::kServer) return nullptr;
+    if (conn.role == protocols::Role::kClient) {
+      return std::make_unique<ClientConversation>(conn, client_metrics_, self_);
+    }
     return std::make_unique<ServerConversation>(conn, server_metrics_, self_);
   }
 
  private:
   SelfMetrics& self_;
   HttpServerMetrics server_metrics_;
+  HttpClientMetrics client_metrics_;
 };
 
 }  // namespace

@@ -1,4 +1,5 @@
-// HTTP/1.x in the protocol table: server-side conversations feeding HttpServerMetrics.
+// HTTP/1.x in the protocol table: server conversations feed http_server_* metrics, client
+// conversations (the same matcher, directions swapped) http_client_* metrics.
 #pragma once
 
 #include <memory>

@@ -1,34 +1,12 @@
 #include "protocols/http/http_server_metrics.h"
 
+#include "metrics/service_labels.h"
+#include "protocols/http/http_buckets.h"
 #include "protocols/http/http_method.h"
 
 namespace redeye {
-namespace {
-
-// Seconds; the boundaries OpenTelemetry recommends for http.server.request.duration.
-const prometheus::Histogram::BucketBoundaries kDurationBuckets = {
-    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10};
-// Bytes, x4 steps from 64 B to 16 MiB.
-const prometheus::Histogram::BucketBoundaries kBodyBuckets = {
-    64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304, 16777216};
-
-// Labels every metric of a service carries.
-prometheus::Labels service_labels(const ServiceInfo& service) {
-  return {{"service_name", service.name},
-          {"service_namespace", service.service_namespace},
-          {"service_instance_id", service.instance_id}};
-}
-
-std::string series_key(std::initializer_list<std::string_view> parts) {
-  std::string key;
-  for (auto part : parts) {
-    key.append(part);
-    key.push_back('\0');
-  }
-  return key;
-}
-
-}  // namespace
+using http::kBodyBuckets;
+using http::kDurationBuckets;
 
 HttpServerMetrics::HttpServerMetrics(prometheus::Registry& registry, uint32_t route_limit,
                                      SelfMetrics& self)
@@ -56,8 +34,7 @@ prometheus::Gauge& HttpServerMetrics::active_gauge(const ServerIdentity& server,
                                                    std::string_view method) {
   const std::string_view canonical = http::canonical_method(method);
   const std::string port = std::to_string(server.server_port);
-  std::string key = series_key({server.service.name, server.service.service_namespace,
-                                server.service.instance_id, canonical, port});
+  std::string key = series_key(server.service, {canonical, port});
   auto it = active_series_.find(key);
   if (it == active_series_.end()) {
     auto labels = service_labels(server.service);
@@ -97,8 +74,7 @@ void HttpServerMetrics::record(const ServerIdentity& server, const http::HttpExc
   const std::string& route = route_for(server.service, exchange.request.target);
   const std::string status = std::to_string(exchange.status_code);
   const std::string port = std::to_string(server.server_port);
-  std::string key = series_key({server.service.name, server.service.service_namespace,
-                                server.service.instance_id, method, route, status, port});
+  std::string key = series_key(server.service, {method, route, status, port});
   auto it = series_.find(key);
   if (it == series_.end()) {
     auto labels = service_labels(server.service);

@@ -1,0 +1,35 @@
+/* Shared by the per-protocol inference rules (include/redeye/infer/<protocol>.h). Plain C
+ * with no BPF helpers: compiled into the kernel object and into the C++ unit tests. */
+#ifndef REDEYE_INFER_COMMON_H
+#define REDEYE_INFER_COMMON_H
+
+/* Bytes of a read or write the classifier looks at. */
+#define REDEYE_INFER_PREFIX 16
+
+/* `direction`: what the followed process did with the bytes. */
+#define REDEYE_INFER_INBOUND 0
+#define REDEYE_INFER_OUTBOUND 1
+
+/* `*role` on success: the followed process's side of the conversation. */
+#define REDEYE_INFER_SERVER 1
+#define REDEYE_INFER_CLIENT 2
+
+static inline int redeye_prefix_is(const unsigned char* p, unsigned int len, const char* word,
+                                   unsigned int word_len) {
+  if (len < word_len) return 0;
+  for (unsigned int i = 0; i < word_len; i++) {
+    if (p[i] != (unsigned char)word[i]) return 0;
+  }
+  return 1;
+}
+
+static inline unsigned int redeye_be32(const unsigned char* p) {
+  return ((unsigned int)p[0] << 24) | ((unsigned int)p[1] << 16) | ((unsigned int)p[2] << 8) |
+         (unsigned int)p[3];
+}
+
+static inline unsigned int redeye_be16(const unsigned char* p) {
+  return ((unsigned int)p[0] << 8) | (unsigned int)p[1];
+}
+
+#endif /* REDEYE_INFER_COMMON_H */
