@@ -23,12 +23,22 @@ static __always_inline bool followed_explicitly(__u32 tgid) {
   return action && *action == REDEYE_FILTER_FOLLOW;
 }
 
+/* A new program is followed provisionally from its first instruction: short-lived clients
+ * (curl, a cron job) connect within milliseconds of exec, before userspace could read /proc.
+ * Userspace handles this EXEC before any of the process's connection events (the ring buffer
+ * keeps one process's events in order) and unfollows it unless it is a service. */
 SEC("tracepoint/sched/sched_process_exec")
 int on_process_exec(void* ctx) {
   if (empty_programs) return 0;
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
   __u8* action = bpf_map_lookup_elem(&pid_filter, &tgid);
   if (action && *action == REDEYE_FILTER_IGNORE) return 0;
+  if (!follow_all && !action) {
+    __u8 follow = REDEYE_FILTER_FOLLOW;
+    if (bpf_map_update_elem(&pid_filter, &tgid, &follow, BPF_NOEXIST) == -E2BIG) {
+      count_drop(REDEYE_DROP_FILTER_FULL);
+    }
+  }
   emit_process_event(REDEYE_EV_PROCESS_EXEC, tgid, 0, 0);
   return 0;
 }

@@ -53,6 +53,7 @@ enum {
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 #define EINPROGRESS 115
+#define E2BIG 7
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
 

@@ -50,7 +50,7 @@ class ConnectionTableTest : public ::testing::Test {
       : services_(config_, discovery::ProcfsReader("/nonexistent-proc"),
                   {[](uint32_t) { return true; }, [](uint32_t) {}}, 1, "testhost"),
         http_(http::make_http_handler({registry_, self_, config_})),
-        table_(4, services_, {{REDEYE_PROTO_HTTP1, http_.get()}}, self_) {}
+        table_(4, services_, {{REDEYE_PROTO_HTTP1, http_.get()}}, self_, /*follow_all=*/true) {}
 
   void send(uint64_t id, uint8_t direction, const std::string& payload, uint64_t ts) {
     auto ev = data_header(id, direction, static_cast<uint32_t>(payload.size()), ts);

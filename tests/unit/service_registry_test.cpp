@@ -92,6 +92,30 @@ TEST_F(ServiceRegistryTest, RulesNameProcessesFirstMatchWinsAndExcludeWinsOverAl
   EXPECT_FALSE(followed_.contains(100));
 }
 
+TEST_F(ServiceRegistryTest, RuleNamedServiceAbsorbsADefaultNamedOneWithTheSameLabels) {
+  // pid 100 (systemd nginx.service) is named "nginx" by default; a rule names pid 701 (a node
+  // process in a login session, on the host too) "nginx", with routes. Same labels: one
+  // service, carrying the rule, whichever process the scan meets first.
+  ServiceRule rule;
+  rule.name = "nginx";
+  rule.match.pid = 701;
+  rule.routes = {"/orders/{id}"};
+  config_.services = {rule};
+  auto registry = make();
+  registry->scan();
+  auto by_default = registry->service_of(100);
+  auto by_rule = registry->service_of(701);
+  ASSERT_NE(by_default, nullptr);
+  ASSERT_NE(by_rule, nullptr);
+  ASSERT_EQ(by_rule->instance_id, by_default->instance_id);
+  EXPECT_EQ(by_default, by_rule);
+  EXPECT_NE(by_default->rule, nullptr);
+  EXPECT_EQ(by_default->routes.match("/orders/7"), "/orders/{id}");
+  size_t groups = 0;
+  for (const auto& m : registry->members()) groups += m.service->name == "nginx";
+  EXPECT_EQ(groups, 1u);
+}
+
 TEST_F(ServiceRegistryTest, WithoutListeningDefaultOnlyRulesMakeServices) {
   config_.discovery.listening_processes = false;
   auto registry = make();

@@ -181,7 +181,8 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
     handlers.push_back(spec.create({*registry, *self, config}));
     by_kernel_id[spec.kernel_id] = handlers.back().get();
   }
-  ConnectionTable table(config.max_connections, services, by_kernel_id, *self);
+  ConnectionTable table(config.max_connections, services, by_kernel_id, *self,
+                        config.follow_all_processes);
   EventDispatcher dispatch(table, services, *use, *self);
   RingBufferReader reader(probes.events_fd(), [&dispatch](auto record) { dispatch.dispatch(record); });
   UseLoop use_loop(config, *use, services, probes);

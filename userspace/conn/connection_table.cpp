@@ -32,11 +32,12 @@ std::string address_text(uint16_t family, const uint8_t* addr) {
 
 ConnectionTable::ConnectionTable(size_t max_connections, ServiceRegistry& services,
                                  std::map<uint8_t, protocols::ProtocolHandler*> handlers,
-                                 SelfMetrics& self)
+                                 SelfMetrics& self, bool follow_all)
     : max_connections_(max_connections),
       services_(services),
       handlers_(std::move(handlers)),
-      self_(self) {}
+      self_(self),
+      follow_all_(follow_all) {}
 
 ConnectionTable::~ConnectionTable() = default;
 
@@ -45,6 +46,11 @@ void ConnectionTable::on_open(const redeye_conn_open_event& ev) {
   // The kernel only opens a new id for a (tgid, fd) whose old connection ended unseen (fd
   // reuse, LRU eviction): retire the old one.
   if (auto it = by_fd_.find(key); it != by_fd_.end()) erase(it->second, ev.hdr.ts_ns);
+  const size_t comm_len = strnlen(ev.comm, sizeof(ev.comm));
+  auto service = follow_all_
+                     ? services_.service_or_adhoc(ev.hdr.tgid, std::string_view(ev.comm, comm_len))
+                     : services_.service_of(ev.hdr.tgid);
+  if (!service) return;  // not a service: followed only until discovery decided
   if (connections_.size() >= max_connections_) {
     self_.dropped(UserDrop::kConnectionTableFull);
     return;
@@ -55,8 +61,7 @@ void ConnectionTable::on_open(const redeye_conn_open_event& ev) {
   conn->local_port = ev.local_port;
   conn->remote_port = ev.remote_port;
   conn->remote_address = address_text(ev.family, ev.remote_addr);
-  const size_t comm_len = strnlen(ev.comm, sizeof(ev.comm));
-  conn->service = services_.service_or_adhoc(ev.hdr.tgid, std::string_view(ev.comm, comm_len));
+  conn->service = std::move(service);
   connections_[ev.hdr.conn_id] = std::move(conn);
   by_fd_[key] = ev.hdr.conn_id;
   per_process_[ev.hdr.tgid]++;

@@ -19,8 +19,12 @@ namespace redeye {
 class ConnectionTable {
  public:
   // `handlers` by kernel protocol id (enum redeye_protocol); absent ids are not parsed.
+  // `follow_all`: every followed process is measured (named ad hoc when not a service);
+  // otherwise connections of processes that are not services are ignored (the kernel follows
+  // new programs briefly, until discovery has decided).
   ConnectionTable(size_t max_connections, ServiceRegistry& services,
-                  std::map<uint8_t, protocols::ProtocolHandler*> handlers, SelfMetrics& self);
+                  std::map<uint8_t, protocols::ProtocolHandler*> handlers, SelfMetrics& self,
+                  bool follow_all = false);
   ~ConnectionTable();
 
   void on_open(const redeye_conn_open_event& ev);
@@ -40,6 +44,7 @@ class ConnectionTable {
   ServiceRegistry& services_;
   std::map<uint8_t, protocols::ProtocolHandler*> handlers_;
   SelfMetrics& self_;
+  bool follow_all_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;  // by conn_id
   std::unordered_map<uint64_t, uint64_t> by_fd_;  // (tgid, fd) -> conn_id
   std::unordered_map<uint32_t, uint32_t> per_process_;  // tgid -> connections held

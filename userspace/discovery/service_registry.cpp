@@ -115,6 +115,7 @@ void ServiceRegistry::evaluate(uint32_t tgid) {
 void ServiceRegistry::apply(uint32_t tgid, const std::optional<discovery::ProcessInfo>& info) {
   if (!info) {
     remove(tgid);
+    filter_.unfollow(tgid);
     return;
   }
   auto service = identify(*info);
@@ -122,6 +123,8 @@ void ServiceRegistry::apply(uint32_t tgid, const std::optional<discovery::Proces
     assign(*info, std::move(service));
   } else {
     remove(tgid);
+    // The kernel follows every new program until told otherwise (see on_process_exec).
+    filter_.unfollow(tgid);
   }
 }
 
@@ -174,10 +177,19 @@ std::shared_ptr<const ServiceInfo> ServiceRegistry::identify(const discovery::Pr
 }
 
 std::shared_ptr<const ServiceInfo> ServiceRegistry::intern(ServiceInfo info) {
+  // One identity per label set: processes named alike are one service in Prometheus whatever
+  // named them. When a rule names a service an unnamed process already goes by, the rule's
+  // identity (its routes, storage paths) wins, for every process of the service.
   ServiceKey key{info.name, info.service_namespace, info.instance_id};
   auto& slot = services_[key];
-  if (auto existing = slot.lock()) return existing;
+  auto existing = slot.lock();
+  if (existing && (existing->rule || !info.rule)) return existing;
   auto shared = std::make_shared<const ServiceInfo>(std::move(info));
+  if (existing) {
+    for (auto& [pid, process] : processes_) {
+      if (process.service == existing) process.service = shared;
+    }
+  }
   slot = shared;
   return shared;
 }
