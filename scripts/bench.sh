@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# HTTP server overhead benchmark: nginx saturated by wrk, with no agent, with
+# `redeye run --bench-empty-probes` and with the full agent, alternated.
+#
+#   sudo scripts/bench.sh [--write]        --write: update docs/BENCHMARKS.md
+#
+#   ROUNDS       rounds of the three arms (default 5)
+#   D            seconds per wrk run (default 10)
+#   CONNECTIONS  wrk connections (default 32)
+#   PIN=0        do not pin nginx/wrk to CPUs 0/1 (default: pin when >= 2 CPUs)
+#   REDEYE       use this redeye binary instead of building one
+#   BUILD_DIR    as in build.sh
+# Markdown goes to stdout, progress to stderr. See scripts/bench_http.py.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-"$ROOT/build"}
+export BUILD_DIR
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "bench.sh: run as root (sudo scripts/bench.sh): the agent loads eBPF programs" >&2
+  exit 1
+fi
+
+if [[ -z "${REDEYE:-}" ]]; then
+  bash "$ROOT/scripts/build.sh" >&2
+  REDEYE="$BUILD_DIR/userspace/redeye"
+fi
+
+exec /usr/bin/python3 "$ROOT/scripts/bench_http.py" --redeye "$REDEYE" "$@"
