@@ -3,6 +3,7 @@
 #define REDEYE_BPF_PAYLOAD_H
 
 #include "connections.h"
+#include "redeye/infer/common.h"
 
 #define CAPTURE_MASK (REDEYE_MAX_CAPTURE - 1)
 
@@ -12,6 +13,14 @@
 static __always_inline __u64 bounded_len(__u64 v, __u64 max) {
   if (v > max) v = max;
   asm volatile("%[v] &= 0x3fff" : [v] "+r"(v));
+  return v;
+}
+
+/* min(v, REDEYE_INFER_PREFIX) for the classifier's peek, provably < 32 to the verifier (the
+ * peek buffer holds 32 bytes). */
+static __always_inline __u64 bounded_peek(__u64 v) {
+  if (v > REDEYE_INFER_PREFIX) v = REDEYE_INFER_PREFIX;
+  asm volatile("%[v] &= 0x1f" : [v] "+r"(v));
   return v;
 }
 

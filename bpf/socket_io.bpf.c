@@ -53,12 +53,12 @@ static __always_inline bool unstash(__u64 pid_tgid, struct stashed_args* out) {
 static __always_inline void classify(struct redeye_conn_state* conn,
                                      const struct stashed_args* args, __u32 total) {
   if (args->kind == STASH_NODATA) return;
-  unsigned char prefix[REDEYE_INFER_PREFIX] = {};
+  unsigned char prefix[2 * REDEYE_INFER_PREFIX] = {};
   void* buf = first_buffer(args);
   __u32 len = total < REDEYE_INFER_PREFIX ? total : REDEYE_INFER_PREFIX;
   int role = 0;
   int protocol = 0;
-  if (buf && !bpf_probe_read_user(prefix, bounded_len(len, REDEYE_INFER_PREFIX), buf)) {
+  if (buf && !bpf_probe_read_user(prefix, bounded_peek(len), buf)) {
     protocol = redeye_infer_protocol(prefix, len, args->direction, &role);
   }
   if (protocol) {

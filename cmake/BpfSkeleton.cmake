@@ -9,9 +9,8 @@ find_program(BPFTOOL NAMES bpftool PATHS /usr/sbin /usr/local/sbin REQUIRED)
 
 function(redeye_add_bpf_skeleton target name)
   set(out_dir ${CMAKE_CURRENT_BINARY_DIR}/skel)
-  file(GLOB bpf_headers CONFIGURE_DEPENDS
-       ${CMAKE_CURRENT_SOURCE_DIR}/*.h ${CMAKE_CURRENT_SOURCE_DIR}/include/*.h
-       ${PROJECT_SOURCE_DIR}/include/redeye/*.h)
+  file(GLOB_RECURSE bpf_headers CONFIGURE_DEPENDS
+       ${CMAKE_CURRENT_SOURCE_DIR}/*.h ${PROJECT_SOURCE_DIR}/include/redeye/*.h)
   set(objects)
   foreach(source ${ARGN})
     get_filename_component(stem ${source} NAME_WE)

@@ -1,0 +1,103 @@
+#!/usr/bin/python3
+"""End-to-end: an HTTP call between two local processes is counted on both sides.
+
+A config names `curl` "shop-client" and the nginx it calls "mes-api". Each curl run is a new,
+short-lived process: it must be measured from its first request (the kernel follows new
+programs until discovery has named them). Every call must show once as
+http_client_request_duration_seconds for shop-client (server_address, server_port of nginx)
+and once as http_server_request_duration_seconds for mes-api, with equal body sizes.
+
+Exit codes: 0 pass, 1 fail, 77 skipped (not root / no BTF).
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as h  # noqa: E402
+
+CALLS = 15
+BODY = "redeye client test body"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--redeye", required=True)
+    args = ap.parse_args()
+    h.require_root_and_btf()
+    curl = shutil.which("curl")
+    if not curl:
+        raise SystemExit("FAIL: curl is needed (scripts/install-deps.sh installs it)")
+    work = tempfile.mkdtemp(prefix="redeye-client-")
+    nginx = h.Nginx(f'location = /api {{ return 200 "{BODY}"; }}')
+    agent = None
+    check = h.Checker()
+    try:
+        nginx.start()
+        config = os.path.join(work, "redeye.yaml")
+        with open(config, "w") as f:
+            f.write(f"services:\n"
+                    f"  - name: shop-client\n    match: {{exe: '*/curl'}}\n"
+                    f"  - name: mes-api\n    match: {{port: {nginx.port}}}\n")
+        agent = h.Agent(args.redeye, ["--config", config], workdir=work).start()
+        for _ in range(CALLS):
+            out = subprocess.run([curl, "-s", "--noproxy", "*", f"http://127.0.0.1:{nginx.port}/api"],
+                                 capture_output=True, text=True, timeout=10)
+            check.eq("curl output", BODY, out.stdout)
+        client_key = dict(service_name="shop-client", server_address="127.0.0.1",
+                          server_port=str(nginx.port), http_request_method="GET",
+                          http_response_status_code="200")
+        server_key = dict(service_name="mes-api", http_route="/api", http_request_method="GET",
+                          http_response_status_code="200")
+
+        def settled() -> bool:
+            m = agent.scrape()
+            return (h.total(m, "http_client_request_duration_seconds_count", **client_key) >= CALLS
+                    and h.total(m, "http_server_request_duration_seconds_count", **server_key) >= CALLS)
+        try:
+            h.wait_until(settled, 10, interval=0.5, what="both sides counted")
+        except h.TestFailure:
+            pass  # the checks below say what is missing
+        m = agent.scrape()
+        check.eq("client calls (shop-client -> 127.0.0.1:nginx)", CALLS,
+                 h.total(m, "http_client_request_duration_seconds_count", **client_key))
+        check.eq("server requests (mes-api /api)", CALLS,
+                 h.total(m, "http_server_request_duration_seconds_count", **server_key))
+        check.eq("client response body bytes", CALLS * len(BODY),
+                 h.total(m, "http_client_response_body_size_bytes_sum", **client_key))
+        check.eq("server response body bytes", CALLS * len(BODY),
+                 h.total(m, "http_server_response_body_size_bytes_sum", **server_key))
+        check.eq("no client series for nginx", 0,
+                 len(h.select(m, "http_client_request_duration_seconds_count", service_name="mes-api")))
+        check.eq("no server series for curl", 0,
+                 len(h.select(m, "http_server_request_duration_seconds_count",
+                              service_name="shop-client")))
+        check.report()
+        if check.failures:
+            print("agent stderr:\n" + agent.stderr()[-3000:], file=sys.stderr)
+            return 1
+        print(f"{len(check.rows)} passed, 0 failed")
+        return 0
+    except h.TestFailure as e:
+        print(f"FAIL: {e}", file=sys.stderr)
+        check.report()
+        return 1
+    except Exception:
+        traceback.print_exc()
+        return 1
+    finally:
+        if agent:
+            agent.cleanup()
+        nginx.cleanup()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
