@@ -7,6 +7,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -38,7 +39,10 @@ std::string preflight() {
   return "";
 }
 
+// The node's name. In a Kubernetes pod gethostname() is the pod's name, which changes with
+// every rollout: the DaemonSet passes spec.nodeName as NODE_NAME instead.
 std::string host_name() {
+  if (const char* node = std::getenv("NODE_NAME"); node && *node) return node;
   char name[256] = {};
   if (gethostname(name, sizeof(name) - 1) != 0) return "localhost";
   return name;
@@ -135,8 +139,20 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
   try {
     server = start_server(config);
   } catch (const web::ServerError& e) {
-    spdlog::error("{}", e.what());
-    return 1;
+    if (!options.stay_up_on_error) {
+      spdlog::error("{}", e.what());
+      return 1;
+    }
+    // Broken TLS or password files: still tell the orchestrator why, over plain HTTP.
+    Config plain = config;
+    plain.web = WebConfig{};
+    try {
+      server = start_server(plain);
+    } catch (const web::ServerError&) {
+      spdlog::error("{}", e.what());
+      return 1;
+    }
+    return fail(e.what(), server.get(), options, stop);
   }
   if (!options.config_error.empty()) return fail(options.config_error, server.get(), options, stop);
   if (std::string reason = preflight(); !reason.empty()) {

@@ -109,7 +109,7 @@ void ServiceUseCollector::collect(double now_seconds) {
     auto [id, inserted] = utilization_keys_.try_emplace(key, utilization_keys_.size() + 1);
     snap.cpu_utilization = utilization_.update(id->second, cpu, now_seconds, snap.available_cores);
     snap.oom_kills = ooms[key];
-    walk_storage(snap, key, now_seconds);
+    walk_storage(snap, key, snap.first_pid, now_seconds);
     snapshot.push_back(std::move(snap));
   }
   std::lock_guard lock(mutex_);
@@ -127,6 +127,7 @@ ServiceUseSnapshot ServiceUseCollector::collect_service(
     auto stats = proc_.read(pid);
     if (!stats) continue;
     live.push_back(pid);
+    if (out.first_pid == 0) out.first_pid = pid;
     auto tcp_it = tcp.find(pid);
     ProcessCounters counters = counters_of(*stats, tcp_it == tcp.end() ? nullptr : &tcp_it->second);
     out.counters += counters;
@@ -203,14 +204,15 @@ void ServiceUseCollector::retire_gone(std::map<std::pair<uint64_t, uint32_t>, La
 }
 
 void ServiceUseCollector::walk_storage(ServiceUseSnapshot& out, const std::string& key,
-                                       double now_seconds) {
+                                       uint32_t pid, double now_seconds) {
   const ServiceRule* rule = out.service->rule;
   if (!rule || rule->storage_paths.empty()) return;
   StorageState& state = storage_[key];
-  if (now_seconds - state.last_walk >= config_.storage_interval_ms / 1000.0) {
+  if (pid != 0 && now_seconds - state.last_walk >= config_.storage_interval_ms / 1000.0) {
     state.last_walk = now_seconds;
+    const std::string root = sources_.proc_root + "/" + std::to_string(pid) + "/root";
     for (const auto& path : rule->storage_paths) {
-      state.sizes[path] = host::directory_size(path, config_.storage_max_entries);
+      state.sizes[path] = host::directory_size(root + path, config_.storage_max_entries);
     }
   }
   out.storage = state.sizes;

@@ -60,7 +60,10 @@ class ServiceUseCollector : public prometheus::Collectable {
   void count_connections(const std::vector<uint32_t>& pids, ServiceUseSnapshot& out);
   void retire_gone(std::map<std::pair<uint64_t, uint32_t>, LastSeen>& seen,
                    const std::unordered_map<uint32_t, redeye_proc_tcp>& tcp);
-  void walk_storage(ServiceUseSnapshot& out, const std::string& key, double now_seconds);
+  // Walks the service's storage_paths as its process `pid` sees them (/proc/<pid>/root), so
+  // an agent in a container measures the service's files, not its own.
+  void walk_storage(ServiceUseSnapshot& out, const std::string& key, uint32_t pid,
+                    double now_seconds);
 
   DiscoveryConfig config_;
   Sources sources_;

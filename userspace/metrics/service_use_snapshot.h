@@ -35,6 +35,7 @@ struct ProcessCounters {
 struct ServiceUseSnapshot {
   std::shared_ptr<const ServiceInfo> service;
   uint32_t processes = 0;
+  uint32_t first_pid = 0;  // a live process of the service (0 when none)
   uint32_t threads = 0;
   ProcessCounters counters;  // live processes plus retired ones
   double cpu_utilization = 0;
