@@ -1,3 +1,4 @@
+#include "host/text_file.h"
 #include "host/cgroup_stats.h"
 
 #include <fcntl.h>
@@ -12,30 +13,10 @@
 namespace redeye::host {
 namespace {
 
-constexpr size_t kMaxFileBytes = 1 << 20;
 
 // The v1 "unlimited" memory limit is LONG_MAX rounded down to the page size; anything this large
 // cannot be a real limit.
 constexpr uint64_t kV1UnlimitedThreshold = uint64_t{1} << 62;
-
-std::optional<std::string> read_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  std::string out;
-  char buf[4096];
-  while (out.size() < kMaxFileBytes) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      return std::nullopt;  // e.g. EOPNOTSUPP from *.pressure when PSI is disabled
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
 
 bool is_dir(const std::string& path) {
   struct stat st {};
@@ -43,26 +24,6 @@ bool is_dir(const std::string& path) {
 }
 
 bool exists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::vector<std::string_view> split_whitespace(std::string_view s) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && is_space(s[i])) ++i;
-    size_t start = i;
-    while (i < s.size() && !is_space(s[i])) ++i;
-    if (i > start) out.push_back(s.substr(start, i - start));
-  }
-  return out;
-}
 
 // Calls fn(line) for each line, without the trailing newline.
 template <typename Fn>
@@ -73,22 +34,6 @@ void for_each_line(std::string_view text, Fn&& fn) {
     if (nl == std::string_view::npos) break;
     text.remove_prefix(nl + 1);
   }
-}
-
-std::optional<uint64_t> to_u64(std::string_view s) {
-  uint64_t v = 0;
-  if (s.empty()) return std::nullopt;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
-  return v;
-}
-
-std::optional<int64_t> to_i64(std::string_view s) {
-  int64_t v = 0;
-  if (s.empty()) return std::nullopt;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
-  return v;
 }
 
 // A cgroup path from /proc/<pid>/cgroup we are willing to append to a mount point: absolute and
@@ -135,7 +80,7 @@ std::optional<double> min_cores(std::optional<double> a, std::optional<double> b
 }
 
 std::optional<PressureStats> read_pressure(const std::string& dir, const char* file) {
-  auto text = read_file(dir + "/" + file);
+  auto text = read_text_file(dir + "/" + file);
   if (!text) return std::nullopt;
   return parse_pressure(*text);
 }
@@ -174,27 +119,27 @@ std::string v1_controller_dir(const std::string& root, const std::vector<ProcCgr
 }
 
 void read_v1_memory(const std::string& dir, CgroupStats& out) {
-  if (auto t = read_file(dir + "/memory.usage_in_bytes"))
+  if (auto t = read_text_file(dir + "/memory.usage_in_bytes"))
     out.memory_usage_bytes = parse_u64_value(*t);
   std::optional<uint64_t> limit;
-  if (auto t = read_file(dir + "/memory.limit_in_bytes")) limit = parse_v1_memory_limit(*t);
+  if (auto t = read_text_file(dir + "/memory.limit_in_bytes")) limit = parse_v1_memory_limit(*t);
   // With use_hierarchy, an ancestor's smaller limit applies; the kernel reports the effective one.
-  if (auto t = read_file(dir + "/memory.stat")) {
+  if (auto t = read_text_file(dir + "/memory.stat")) {
     if (auto h = parse_keyed_u64(*t, "hierarchical_memory_limit")) {
       uint64_t hl = *h >= kV1UnlimitedThreshold ? kNoLimit : *h;
       limit = limit ? std::min(*limit, hl) : hl;
     }
   }
   if (limit && *limit != kNoLimit) out.memory_limit_bytes = *limit;
-  if (auto t = read_file(dir + "/memory.oom_control"))
+  if (auto t = read_text_file(dir + "/memory.oom_control"))
     out.oom_kills = parse_keyed_u64(*t, "oom_kill");
 }
 
 void read_v1_cpu(const std::string& mount, const std::string& dir, CgroupStats& out) {
   std::optional<double> cores;
   for (const auto& d : self_and_ancestors(mount, dir)) {
-    auto quota = read_file(d + "/cpu.cfs_quota_us");
-    auto period = read_file(d + "/cpu.cfs_period_us");
+    auto quota = read_text_file(d + "/cpu.cfs_quota_us");
+    auto period = read_text_file(d + "/cpu.cfs_period_us");
     if (!quota || !period) continue;
     if (auto q = parse_v1_cpu_quota(*quota, *period)) cores = min_cores(cores, q->cores());
   }
@@ -203,17 +148,17 @@ void read_v1_cpu(const std::string& mount, const std::string& dir, CgroupStats& 
 
 // Returns whether the v2 directory has the memory controller's files.
 bool read_v2_memory(const std::string& base, const std::string& dir, CgroupStats& out) {
-  auto current = read_file(dir + "/memory.current");
+  auto current = read_text_file(dir + "/memory.current");
   if (!current) return false;
   out.memory_usage_bytes = parse_u64_value(*current);
   uint64_t limit = kNoLimit;
   for (const auto& d : self_and_ancestors(base, dir)) {
-    if (auto t = read_file(d + "/memory.max")) {
+    if (auto t = read_text_file(d + "/memory.max")) {
       if (auto m = parse_memory_max(*t)) limit = std::min(limit, *m);
     }
   }
   if (limit != kNoLimit) out.memory_limit_bytes = limit;
-  if (auto t = read_file(dir + "/memory.events")) out.oom_kills = parse_keyed_u64(*t, "oom_kill");
+  if (auto t = read_text_file(dir + "/memory.events")) out.oom_kills = parse_keyed_u64(*t, "oom_kill");
   return true;
 }
 
@@ -221,7 +166,7 @@ bool read_v2_cpu(const std::string& base, const std::string& dir, CgroupStats& o
   bool found = false;
   std::optional<double> cores;
   for (const auto& d : self_and_ancestors(base, dir)) {
-    auto t = read_file(d + "/cpu.max");
+    auto t = read_text_file(d + "/cpu.max");
     if (!t) continue;
     found = true;
     if (auto q = parse_cpu_max(*t)) cores = min_cores(cores, q->cores());

@@ -1,3 +1,4 @@
+#include "host/text_file.h"
 #include "host/proc_stats.h"
 
 #include <dirent.h>
@@ -14,55 +15,6 @@
 namespace redeye::host {
 namespace {
 
-// procfs files report a size of 0, so read until EOF; the cap guards against surprises.
-constexpr size_t kMaxFileBytes = 1 << 20;
-
-std::optional<std::string> read_file(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::nullopt;
-  std::string out;
-  char buf[4096];
-  while (out.size() < kMaxFileBytes) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      return std::nullopt;  // e.g. EACCES from /proc/<pid>/io, ESRCH when the task exits
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return out;
-}
-
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-std::vector<std::string_view> split_whitespace(std::string_view s) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < s.size()) {
-    while (i < s.size() && is_space(s[i])) ++i;
-    size_t start = i;
-    while (i < s.size() && !is_space(s[i])) ++i;
-    if (i > start) out.push_back(s.substr(start, i - start));
-  }
-  return out;
-}
-
-std::optional<uint64_t> to_u64(std::string_view s) {
-  uint64_t v = 0;
-  if (s.empty()) return std::nullopt;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (ec != std::errc() || ptr != s.data() + s.size()) return std::nullopt;
-  return v;
-}
 
 bool is_all_digits(const char* s) {
   if (*s == '\0') return false;
@@ -93,7 +45,7 @@ std::optional<uint64_t> sum_thread_wait(const std::string& task_dir) {
   bool any = false;
   while (const dirent* e = ::readdir(dir)) {
     if (!is_all_digits(e->d_name)) continue;
-    auto text = read_file(task_dir + "/" + e->d_name + "/schedstat");
+    auto text = read_text_file(task_dir + "/" + e->d_name + "/schedstat");
     if (!text) continue;  // the thread exited meanwhile
     if (auto s = parse_schedstat(*text)) {
       sum += s->wait_ns;
@@ -213,7 +165,7 @@ ProcReader::ProcReader(std::string proc_root, uint64_t clock_ticks_per_second, u
 
 std::optional<ProcessStats> ProcReader::read(uint32_t pid) const {
   const std::string base = root_ + "/" + std::to_string(pid);
-  auto stat_text = read_file(base + "/stat");
+  auto stat_text = read_text_file(base + "/stat");
   if (!stat_text) return std::nullopt;
   auto st = parse_stat(*stat_text);
   if (!st) return std::nullopt;
@@ -227,20 +179,20 @@ std::optional<ProcessStats> ProcReader::read(uint32_t pid) const {
   out.threads = st->num_threads;
   out.start_time_ticks = st->start_time_ticks;
 
-  if (auto text = read_file(base + "/io")) {
+  if (auto text = read_text_file(base + "/io")) {
     if (auto io = parse_io(*text)) {
       out.disk_read_bytes = io->read_bytes;
       out.disk_write_bytes = io->write_bytes;
     }
   }
-  if (auto text = read_file(base + "/limits")) {
+  if (auto text = read_text_file(base + "/limits")) {
     out.fd_limit = parse_limits_max_open_files(*text).value_or(0);
   }
   out.open_fds = count_entries(base + "/fd");
 
   if (auto wait = sum_thread_wait(base + "/task")) {
     out.run_queue_wait_ns = *wait;
-  } else if (auto text = read_file(base + "/schedstat")) {
+  } else if (auto text = read_text_file(base + "/schedstat")) {
     // Without task/ only the main thread's figure is available.
     if (auto s = parse_schedstat(*text)) out.run_queue_wait_ns = s->wait_ns;
   }
