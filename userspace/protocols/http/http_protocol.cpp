@@ -33,62 +33,52 @@ class ServerSink : public HttpEventSink {
   SelfMetrics& self_;
 };
 
-class ServerConversation : public protocols::Conversation {
- public:
-  ServerConversation(const protocols::ConnectionInfo& conn, HttpServerMetrics& metrics,
-                     SelfMetrics& self)
-      : sink_(conn, metrics, self) {}
-  void on_inbound(const protocols::Chunk& c) override {
-    parser_.on_inbound(c.captured, c.uncaptured, c.ts_ns, sink_);
-  }
-  void on_outbound(const protocols::Chunk& c) override {
-    parser_.on_outbound(c.captured, c.uncaptured, c.ts_ns, sink_);
-  }
-  void on_close(uint64_t ts_ns) override { parser_.on_close(ts_ns, sink_); }
-
- private:
-  ServerSink sink_;
-  HttpServerConversation parser_;
-};
-
 // The calling side: exchanges go to the client metrics; active requests are a server notion.
 class ClientSink : public HttpEventSink {
  public:
   ClientSink(const protocols::ConnectionInfo& conn, HttpClientMetrics& metrics, SelfMetrics& self)
-      : server_address_(conn.remote_address),
-        client_{conn.service, server_address_, conn.remote_port},
+      : service_(conn.service),
+        server_address_(conn.remote_address),
+        server_port_(conn.remote_port),
         metrics_(metrics),
         self_(self) {}
   void on_request_started(const HttpRequestHead&) override {}
-  void on_exchange(const HttpExchange& exchange) override { metrics_.record(client_, exchange); }
+  void on_exchange(const HttpExchange& exchange) override {
+    metrics_.record({service_, server_address_, server_port_}, exchange);
+  }
   void on_request_abandoned(const HttpRequestHead&) override {}
   void on_anomaly(HttpAnomaly anomaly) override { self_.http_anomaly(anomaly); }
 
  private:
+  const ServiceInfo& service_;
   std::string server_address_;
-  ClientIdentity client_;
+  uint16_t server_port_;
   HttpClientMetrics& metrics_;
   SelfMetrics& self_;
 };
 
-// A client writes requests and reads responses: the server-side matcher with the directions
-// swapped. Start is the write of the request's first byte, end the read of the response's
-// last byte.
-class ClientConversation : public protocols::Conversation {
+// One connection's matcher. A server reads requests and writes responses; a client writes
+// requests and reads responses: the same matcher with the directions swapped (start = the
+// request's first byte moving, end = the response's last byte moving, on either side).
+template <typename Sink>
+class Conversation : public protocols::Conversation {
  public:
-  ClientConversation(const protocols::ConnectionInfo& conn, HttpClientMetrics& metrics,
-                     SelfMetrics& self)
-      : sink_(conn, metrics, self) {}
-  void on_inbound(const protocols::Chunk& c) override {
-    parser_.on_outbound(c.captured, c.uncaptured, c.ts_ns, sink_);
-  }
-  void on_outbound(const protocols::Chunk& c) override {
-    parser_.on_inbound(c.captured, c.uncaptured, c.ts_ns, sink_);
-  }
+  Conversation(Sink sink, bool client) : sink_(std::move(sink)), client_(client) {}
+  void on_inbound(const protocols::Chunk& c) override { feed(!client_, c); }
+  void on_outbound(const protocols::Chunk& c) override { feed(client_, c); }
   void on_close(uint64_t ts_ns) override { parser_.on_close(ts_ns, sink_); }
 
  private:
-  ClientSink sink_;
+  void feed(bool requests, const protocols::Chunk& c) {
+    if (requests) {
+      parser_.on_inbound(c.captured, c.uncaptured, c.ts_ns, sink_);
+    } else {
+      parser_.on_outbound(c.captured, c.uncaptured, c.ts_ns, sink_);
+    }
+  }
+
+  Sink sink_;
+  bool client_;
   HttpServerConversation parser_;
 };
 
@@ -100,9 +90,11 @@ class HttpHandler : public protocols::ProtocolHandler {
         client_metrics_(context.registry) {}
   std::unique_ptr<protocols::Conversation> open(const protocols::ConnectionInfo& conn) override {
     if (conn.role == protocols::Role::kClient) {
-      return std::make_unique<ClientConversation>(conn, client_metrics_, self_);
+      return std::make_unique<Conversation<ClientSink>>(ClientSink(conn, client_metrics_, self_),
+                                                        true);
     }
-    return std::make_unique<ServerConversation>(conn, server_metrics_, self_);
+    return std::make_unique<Conversation<ServerSink>>(ServerSink(conn, server_metrics_, self_),
+                                                      false);
   }
 
  private:
