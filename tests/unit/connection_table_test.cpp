@@ -123,6 +123,25 @@ TEST_F(ConnectionTableTest, ReusedFdRetiresTheOldConnectionAndAbandonsItsRequest
   EXPECT_EQ(find(families, "http_server_active_requests", {{"http_request_method", "POST"}}), 0);
 }
 
+TEST(ConnectionTableDiscoveryTest, ProcessesThatAreNotServicesAreIgnoredNotCountedAsDrops) {
+  Config config;
+  prometheus::Registry registry;
+  SelfMetrics self;
+  ServiceRegistry services(config, discovery::ProcfsReader("/nonexistent-proc"),
+                           {[](uint32_t) { return true; }, [](uint32_t) {}}, 1, "testhost");
+  auto http = http::make_http_handler({registry, self, config});
+  ConnectionTable table(4, services, {{REDEYE_PROTO_HTTP1, http.get()}}, self, false);
+  table.on_open(open_event(1, 10, 5, 8080, "ab"));
+  EXPECT_EQ(table.size(), 0u);
+  auto ev = data_header(1, REDEYE_DIR_OUTBOUND, 4, 1);
+  ev.hdr.tgid = 10;
+  table.on_data(ev, bytes("GET "));
+  for (const auto& family : self.Collect()) {
+    if (family.name != "redeye_events_dropped_total") continue;
+    for (const auto& m : family.metric) EXPECT_EQ(m.counter.value, 0) << m.label[0].value;
+  }
+}
+
 TEST_F(ConnectionTableTest, TableIsBoundedAndCountsWhatItRefuses) {
   for (uint32_t i = 0; i < 6; i++) table_.on_open(open_event(100 + i, 10, i, 80, "api"));
   EXPECT_EQ(table_.size(), 4u);

@@ -71,7 +71,10 @@ void ConnectionTable::on_open(const redeye_conn_open_event& ev) {
 void ConnectionTable::on_data(const redeye_data_event& ev, std::span<const uint8_t> payload) {
   auto it = connections_.find(ev.hdr.conn_id);
   if (it == connections_.end()) {
-    self_.dropped(UserDrop::kUnknownConnection);
+    // A process followed only until discovery decided it is not a service: not a loss.
+    if (follow_all_ || services_.service_of(ev.hdr.tgid)) {
+      self_.dropped(UserDrop::kUnknownConnection);
+    }
     return;
   }
   Connection& conn = *it->second;
