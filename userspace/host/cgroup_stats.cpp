@@ -1,3 +1,4 @@
+#include "host/cgroup_namespace.h"
 #include "host/text_file.h"
 #include "host/cgroup_stats.h"
 
@@ -301,6 +302,12 @@ std::optional<CgroupStats> CgroupReader::read_for_process(
     std::string_view proc_cgroup_file_contents) const {
   auto entries = parse_proc_cgroup(proc_cgroup_file_contents);
   if (!entries) return std::nullopt;
+  if (!namespace_root_.empty()) {
+    for (auto& e : *entries) {
+      if (e.hierarchy_id != 0 || !e.controllers.empty()) continue;
+      if (auto resolved = resolve_cgroup_path(namespace_root_, e.path)) e.path = *resolved;
+    }
+  }
 
   // The v2 tree: the root itself on a unified system, <root>/unified on a hybrid one.
   std::string v2_base;

@@ -88,12 +88,17 @@ class CgroupReader {
   explicit CgroupReader(std::string cgroup_root = "/sys/fs/cgroup");
 
   // Given the text of /proc/<pid>/cgroup, reads the process's cgroup figures. nullopt when the
-  // text cannot be parsed or none of its cgroup directories exists under the root. Paths that
-  // escape the reader's cgroup namespace ("/../..") are not resolved.
+  // text cannot be parsed or none of its cgroup directories exists under the root. Unified
+  // paths that escape the reader's cgroup namespace ("/../..") are resolved against
+  // `namespace_root` when it is set (see cgroup_namespace.h), else not at all.
   std::optional<CgroupStats> read_for_process(std::string_view proc_cgroup_file_contents) const;
+
+  // Where the reader's own cgroup namespace starts in the mounted v2 tree ("/" = host).
+  void set_namespace_root(std::string path) { namespace_root_ = std::move(path); }
 
  private:
   std::string root_;
+  std::string namespace_root_;
 };
 
 }  // namespace redeye::host

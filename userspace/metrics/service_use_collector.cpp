@@ -4,6 +4,12 @@
 #include <fstream>
 #include <sstream>
 
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "host/cgroup_namespace.h"
 #include "host/directory_size.h"
 
 namespace redeye {
@@ -66,8 +72,28 @@ ServiceUseCollector::ServiceUseCollector(const DiscoveryConfig& config, Sources 
       proc_(sources_.proc_root),
       cgroups_(sources_.cgroup_root),
       procfs_(sources_.proc_root),
-      online_cpus_(host::online_cpus()),
-      own_cgroup_(cgroups_.read_for_process(read_file(sources_.proc_root + "/self/cgroup"))) {}
+      online_cpus_(host::online_cpus()) {
+  locate_cgroup_namespace();
+  own_cgroup_ = cgroups_.read_for_process(read_file(sources_.proc_root + "/self/cgroup"));
+}
+
+void ServiceUseCollector::locate_cgroup_namespace() {
+  // PID 1 (the host's init, with hostPID) shows "/.." paths only when we are in a cgroup
+  // namespace of our own: then find our cgroup in the host's tree to resolve everyone's.
+  if (!host::shows_outside_namespace(read_file(sources_.proc_root + "/1/cgroup"))) return;
+  const std::string& root = sources_.cgroup_root;
+  const std::string v2_root =
+      std::filesystem::exists(root + "/cgroup.controllers") ? root : root + "/unified";
+  if (auto own = host::find_cgroup_of(static_cast<uint32_t>(getpid()), v2_root)) {
+    spdlog::info("cgroup namespace: the agent's cgroup is {} in {}", *own, v2_root);
+    cgroups_.set_namespace_root(*own);
+  } else {
+    spdlog::warn("cgroup namespace: the agent runs in its own cgroup namespace and its cgroup "
+                 "was not found under {}: container memory/CPU limits are not reported (mount "
+                 "the host's /sys/fs/cgroup)",
+                 v2_root);
+  }
+}
 
 void ServiceUseCollector::collect(double now_seconds) {
   const auto members = sources_.members();

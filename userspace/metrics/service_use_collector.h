@@ -54,6 +54,7 @@ class ServiceUseCollector : public prometheus::Collectable {
     std::map<std::string, host::DirectorySize> sizes;
   };
 
+  void locate_cgroup_namespace();
   ServiceUseSnapshot collect_service(const ServiceMembers& members,
                                      const std::unordered_map<uint32_t, redeye_proc_tcp>& tcp,
                                      std::map<std::pair<uint64_t, uint32_t>, LastSeen>& seen);
