@@ -281,6 +281,11 @@ def markdown(args, results, pin, started, load_before):
 
 
 def write_section(path, section):
+    write_section_named(path, SECTION, section)
+
+
+def write_section_named(path, name, section):
+    """Replaces the `## <name>` section of the Markdown file at `path` (or appends it)."""
     header = ("# Benchmarks\n\n"
               "Numbers measured with the scripts in `scripts/`; each section says how "
               "to regenerate it.\n\n")
@@ -292,7 +297,7 @@ def write_section(path, section):
     lines = text.splitlines(keepends=True)
     start = None
     for i, l in enumerate(lines):
-        if l.rstrip("\n").strip() == f"## {SECTION}":
+        if l.rstrip("\n").strip() == f"## {name}":
             start = i
             break
     if start is None:
