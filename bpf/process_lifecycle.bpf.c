@@ -12,6 +12,20 @@
 #include "emit.h"
 #include "maps.h"
 
+/* tracefs events/sched/sched_process_exec/format: `filename` is a __data_loc string. */
+struct exec_ctx {
+  __u64 common;
+  __u32 filename_loc; /* offset (low 16 bits) and length (high 16) of the string in the record */
+};
+
+/* An EXEC event is 560 bytes: assembled here rather than on the 512-byte stack. */
+struct {
+  __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+  __uint(max_entries, 1);
+  __type(key, __u32);
+  __type(value, struct redeye_exec_event);
+} exec_scratch SEC(".maps");
+
 /* tracefs events/oom/mark_victim/format: `pid` has been the first field since 4.x. */
 struct mark_victim_ctx {
   __u64 common;
@@ -39,7 +53,28 @@ int on_process_exec(void* ctx) {
       count_drop(REDEYE_DROP_FILTER_FULL);
     }
   }
-  emit_process_event(REDEYE_EV_PROCESS_EXEC, tgid, 0, 0);
+  __u32 zero = 0;
+  struct redeye_exec_event* ev = bpf_map_lookup_elem(&exec_scratch, &zero);
+  if (!ev) return 0;
+  fill_header(&ev->proc.hdr, REDEYE_EV_PROCESS_EXEC, tgid, 0, 0, bpf_ktime_get_ns());
+  ev->proc.parent_tgid = 0;
+  ev->proc.port = 0;
+  struct exec_ctx* exec = ctx;
+  long n = bpf_probe_read_kernel_str(ev->filename, sizeof(ev->filename),
+                                     (char*)ctx + (exec->filename_loc & 0xFFFF));
+  ev->filename_len = n > 0 ? n - 1 : 0;
+  /* After exec, current's mm is the new program's: its argv sits at arg_start. */
+  struct task_struct* task = (struct task_struct*)bpf_get_current_task();
+  unsigned long start = BPF_CORE_READ(task, mm, arg_start);
+  unsigned long end = BPF_CORE_READ(task, mm, arg_end);
+  __u64 len = end > start ? end - start : 0;
+  if (len > sizeof(ev->args)) len = sizeof(ev->args);
+  asm volatile("%[len] &= 0x1ff" : [len] "+r"(len));
+  if (len > sizeof(ev->args) || bpf_probe_read_user(ev->args, len, (void*)start)) len = 0;
+  ev->args_len = len;
+  if (bpf_ringbuf_output(&events, ev, sizeof(*ev), BPF_RB_FORCE_WAKEUP)) {
+    count_drop(REDEYE_DROP_RINGBUF_FULL);
+  }
   return 0;
 }
 

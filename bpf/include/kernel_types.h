@@ -100,10 +100,16 @@ struct files_struct {
   struct fdtable* fdt;
 };
 
+struct mm_struct {
+  unsigned long arg_start;
+  unsigned long arg_end;
+};
+
 struct task_struct {
   int pid;
   int tgid;
   struct files_struct* files;
+  struct mm_struct* mm;
 };
 
 #pragma clang attribute pop

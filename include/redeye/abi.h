@@ -126,6 +126,18 @@ struct redeye_process_event {
   __u16 pad;
 };
 
+/* EXEC carries what discovery needs when the process is gone before /proc can be read (a
+ * short-lived client): the executable path as exec'd and the start of the command line. */
+#define REDEYE_EXEC_TEXT 256
+struct redeye_exec_event {
+  struct redeye_process_event proc;
+  __u16 filename_len; /* bytes in filename, without NUL */
+  __u16 args_len;     /* bytes in args (NUL-separated argv), possibly truncated */
+  __u32 pad;
+  char filename[REDEYE_EXEC_TEXT];
+  char args[REDEYE_EXEC_TEXT];
+};
+
 /* Per-process TCP counters (map `proc_tcp`, key: tgid), read by userspace each interval. */
 struct redeye_proc_tcp {
   __u64 bytes_received;

@@ -49,14 +49,28 @@ TEST(EventDecoderTest, FixedSizeEvents) {
   std::vector<uint8_t> close(sizeof(redeye_conn_close_event), 0);
   close[0] = REDEYE_EV_CONN_CLOSE;
   EXPECT_TRUE(std::holds_alternative<const redeye_conn_close_event*>(decode_event(close)));
-  for (uint8_t type : {REDEYE_EV_PROCESS_EXIT, REDEYE_EV_PROCESS_EXEC, REDEYE_EV_PROCESS_FORK,
-                       REDEYE_EV_LISTEN, REDEYE_EV_OOM_KILL}) {
+  for (uint8_t type : {REDEYE_EV_PROCESS_EXIT, REDEYE_EV_PROCESS_FORK, REDEYE_EV_LISTEN,
+                       REDEYE_EV_OOM_KILL}) {
     std::vector<uint8_t> ev(sizeof(redeye_process_event), 0);
     ev[0] = type;
     EXPECT_TRUE(std::holds_alternative<const redeye_process_event*>(decode_event(ev))) << +type;
     ev.pop_back();
     EXPECT_TRUE(std::holds_alternative<MalformedEvent>(decode_event(ev))) << +type;
   }
+}
+
+TEST(EventDecoderTest, ExecEventsCarryTheirTextWithinBounds) {
+  std::vector<uint8_t> buf(sizeof(redeye_exec_event), 0);
+  auto* ev = reinterpret_cast<redeye_exec_event*>(buf.data());
+  ev->proc.hdr.type = REDEYE_EV_PROCESS_EXEC;
+  ev->filename_len = 13;
+  ev->args_len = REDEYE_EXEC_TEXT;
+  EXPECT_TRUE(std::holds_alternative<const redeye_exec_event*>(decode_event(buf)));
+  ev->filename_len = REDEYE_EXEC_TEXT;  // no room for the NUL: a lie
+  EXPECT_TRUE(std::holds_alternative<MalformedEvent>(decode_event(buf)));
+  ev->filename_len = 1;
+  buf.resize(sizeof(redeye_process_event));  // the old, short layout
+  EXPECT_TRUE(std::holds_alternative<MalformedEvent>(decode_event(buf)));
 }
 
 }  // namespace

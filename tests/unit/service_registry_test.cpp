@@ -167,6 +167,27 @@ TEST_F(ServiceRegistryTest, ForkedChildRunningTheSameExecutableJoinsItsParentsSe
   EXPECT_FALSE(followed_.contains(100));
 }
 
+TEST_F(ServiceRegistryTest, ProcessGoneBeforeProcCouldBeReadIsNamedFromItsExec) {
+  ServiceRule client;
+  client.name = "shop-client";
+  client.match.exe = "*/curl";
+  ServiceRule by_args;
+  by_args.name = "reporter";
+  by_args.match.cmdline = "--report daily";
+  config_.services = {client, by_args};
+  auto registry = make();
+  registry->on_exec(5555, {"/usr/bin/curl", std::string("curl\0-s\0http://x/\0", 18)});
+  ASSERT_NE(registry->service_of(5555), nullptr);
+  EXPECT_EQ(registry->service_of(5555)->name, "shop-client");
+  EXPECT_TRUE(followed_.contains(5555));
+  registry->on_exec(5556, {"/usr/bin/python3", std::string("python3\0job.py\0--report\0daily\0", 31)});
+  ASSERT_NE(registry->service_of(5556), nullptr);
+  EXPECT_EQ(registry->service_of(5556)->name, "reporter");
+  registry->on_exec(5557, {"/usr/bin/true", std::string("true\0", 5)});
+  EXPECT_EQ(registry->service_of(5557), nullptr);
+  EXPECT_FALSE(followed_.contains(5557));
+}
+
 TEST_F(ServiceRegistryTest, AdhocIdentityForFollowedProcessesOutsideDiscovery) {
   auto registry = make();
   auto adhoc = registry->service_or_adhoc(4242, "worker");

@@ -34,9 +34,6 @@ void EventDispatcher::operator()(const redeye_process_event* ev) {
       table_.on_process_exit(tgid, ev->hdr.ts_ns);
       services_.on_exit(tgid);
       break;
-    case REDEYE_EV_PROCESS_EXEC:
-      services_.on_exec(tgid);
-      break;
     case REDEYE_EV_PROCESS_FORK:
       services_.on_fork(tgid, ev->parent_tgid);
       break;
@@ -49,6 +46,17 @@ void EventDispatcher::operator()(const redeye_process_event* ev) {
     default:
       self_.dropped(UserDrop::kMalformedEvent);
   }
+}
+
+}  // namespace redeye
+
+namespace redeye {
+
+void EventDispatcher::operator()(const redeye_exec_event* ev) {
+  self_.event_received(EventKind::kProcess);
+  services_.on_exec(ev->proc.hdr.tgid,
+                    ExecFacts{std::string(ev->filename, ev->filename_len),
+                              std::string(ev->args, ev->args_len)});
 }
 
 }  // namespace redeye

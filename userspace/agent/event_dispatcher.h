@@ -26,6 +26,7 @@ class EventDispatcher {
   void operator()(const DataEvent& ev);
   void operator()(const redeye_conn_close_event* ev);
   void operator()(const redeye_process_event* ev);
+  void operator()(const redeye_exec_event* ev);
 
  private:
   ConnectionTable& table_;

@@ -9,6 +9,7 @@ static_assert(sizeof(redeye_conn_close_event) == 48);
 static_assert(sizeof(redeye_conn_state) == 40);
 static_assert(sizeof(redeye_process_event) == 40);
 static_assert(sizeof(redeye_proc_tcp) == 48);
+static_assert(sizeof(redeye_exec_event) == 48 + 2 * REDEYE_EXEC_TEXT);
 
 DecodedEvent decode_event(std::span<const uint8_t> record) {
   if (record.size() < sizeof(redeye_event_header)) return MalformedEvent{};
@@ -29,8 +30,15 @@ DecodedEvent decode_event(std::span<const uint8_t> record) {
     case REDEYE_EV_CONN_CLOSE:
       if (record.size() != sizeof(redeye_conn_close_event)) return MalformedEvent{};
       return reinterpret_cast<const redeye_conn_close_event*>(record.data());
+    case REDEYE_EV_PROCESS_EXEC: {
+      if (record.size() != sizeof(redeye_exec_event)) return MalformedEvent{};
+      const auto* ev = reinterpret_cast<const redeye_exec_event*>(record.data());
+      if (ev->filename_len >= REDEYE_EXEC_TEXT || ev->args_len > REDEYE_EXEC_TEXT) {
+        return MalformedEvent{};
+      }
+      return ev;
+    }
     case REDEYE_EV_PROCESS_EXIT:
-    case REDEYE_EV_PROCESS_EXEC:
     case REDEYE_EV_PROCESS_FORK:
     case REDEYE_EV_LISTEN:
     case REDEYE_EV_OOM_KILL:

@@ -17,9 +17,12 @@ struct DataEvent {
 
 struct MalformedEvent {};
 
-// Process events (exit, exec, fork, listen, OOM kill) share one layout; see hdr.type.
-using DecodedEvent = std::variant<MalformedEvent, const redeye_conn_open_event*, DataEvent,
-                                  const redeye_conn_close_event*, const redeye_process_event*>;
+// Process events (exit, fork, listen, OOM kill) share one layout; see hdr.type. EXEC carries
+// the program's path and command line too.
+using DecodedEvent =
+    std::variant<MalformedEvent, const redeye_conn_open_event*, DataEvent,
+                 const redeye_conn_close_event*, const redeye_process_event*,
+                 const redeye_exec_event*>;
 
 DecodedEvent decode_event(std::span<const uint8_t> record);
 

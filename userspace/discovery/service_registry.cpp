@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "discovery/service_naming.h"
 
 namespace redeye {
@@ -42,7 +44,9 @@ size_t ServiceRegistry::scan() {
   return processes_.size();
 }
 
-void ServiceRegistry::on_exec(uint32_t tgid) { evaluate(tgid); }
+void ServiceRegistry::on_exec(uint32_t tgid, const ExecFacts& facts) {
+  evaluate(tgid, facts.filename.empty() ? nullptr : &facts);
+}
 
 void ServiceRegistry::on_fork(uint32_t child, uint32_t /*parent: read from /proc*/) {
   evaluate(child);
@@ -105,9 +109,20 @@ size_t ServiceRegistry::process_count() const {
   return processes_.size();
 }
 
-void ServiceRegistry::evaluate(uint32_t tgid) {
+void ServiceRegistry::evaluate(uint32_t tgid, const ExecFacts* facts) {
   if (tgid == self_pid_) return;
   auto info = reader_.read(tgid);
+  if (!info && facts) {
+    // Gone already: decide from what the kernel saw at exec (exe and cmdline rules work).
+    discovery::ProcessInfo seen;
+    seen.pid = tgid;
+    seen.exe = facts->filename;
+    seen.cmdline = facts->args;
+    while (!seen.cmdline.empty() && seen.cmdline.back() == '\0') seen.cmdline.pop_back();
+    std::replace(seen.cmdline.begin(), seen.cmdline.end(), '\0', ' ');
+    seen.comm = seen.exe.substr(seen.exe.rfind('/') + 1).substr(0, 15);
+    info = std::move(seen);
+  }
   std::lock_guard lock(mutex_);
   apply(tgid, info);
 }

@@ -37,6 +37,13 @@ struct ServiceInfo {
   http::RoutePatterns routes;  // the rule's explicit http_route patterns
 };
 
+// What the kernel saw at exec: enough to name a process by exe or cmdline rules when it has
+// exited before /proc/<pid> could be read (a short-lived client such as curl).
+struct ExecFacts {
+  std::string filename;  // the path given to execve
+  std::string args;      // argv, NUL-separated, possibly truncated
+};
+
 // A service and its current processes, for the USE collector.
 struct ServiceMembers {
   std::shared_ptr<const ServiceInfo> service;
@@ -57,7 +64,7 @@ class ServiceRegistry {
   // Reads every process in /proc. Returns how many processes are services afterwards.
   size_t scan();
 
-  void on_exec(uint32_t tgid);
+  void on_exec(uint32_t tgid, const ExecFacts& facts = {});
   void on_fork(uint32_t child, uint32_t parent);
   void on_listen(uint32_t tgid);
   void on_exit(uint32_t tgid);
@@ -80,8 +87,8 @@ class ServiceRegistry {
   };
   using ServiceKey = std::tuple<std::string, std::string, std::string>;
 
-  // Reads /proc/<tgid> and decides its service afresh.
-  void evaluate(uint32_t tgid);
+  // Reads /proc/<tgid> (else uses `facts`, when given) and decides its service afresh.
+  void evaluate(uint32_t tgid, const ExecFacts* facts = nullptr);
   // With mutex_ held: sets or clears the service of `tgid` from what /proc said of it.
   void apply(uint32_t tgid, const std::optional<discovery::ProcessInfo>& info);
   // A process running the same executable as its service parent (nginx workers, PostgreSQL
