@@ -106,6 +106,7 @@ TEST_F(ConnectionTableTest, RequestAndResponseBecomeOneLabelledObservation) {
   EXPECT_EQ(find(families, "http_server_response_body_size_bytes", labels, true), 5);
   EXPECT_EQ(find(families, "http_server_request_body_size_bytes", labels, true), 0);
   EXPECT_EQ(find(families, "http_server_active_requests", {{"service_name", "shop-api"}}), 0);
+  EXPECT_EQ(find(self_.Collect(), "redeye_connections_classified_total", {{"protocol", "http"}}), 1);
 }
 
 TEST_F(ConnectionTableTest, DataForUnknownConnectionIsCountedAsDropped) {

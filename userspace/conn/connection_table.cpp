@@ -28,6 +28,13 @@ std::string address_text(uint16_t family, const uint8_t* addr) {
   return text;
 }
 
+const char* protocol_name(uint8_t kernel_id) {
+  for (const auto& spec : protocols::registered_protocols()) {
+    if (spec.kernel_id == kernel_id) return spec.name;
+  }
+  return "unknown";
+}
+
 }  // namespace
 
 ConnectionTable::ConnectionTable(size_t max_connections, ServiceRegistry& services,
@@ -87,6 +94,7 @@ void ConnectionTable::on_data(const redeye_data_event& ev, std::span<const uint8
           ev.role == REDEYE_ROLE_SERVER ? protocols::Role::kServer : protocols::Role::kClient,
           conn.local_port, conn.remote_port, conn.remote_address};
       conn.conversation = handler->second->open(info);
+      if (conn.conversation) self_.connection_classified(protocol_name(ev.protocol));
     }
   }
   if (!conn.conversation) return;

@@ -34,6 +34,11 @@ void SelfMetrics::http_anomaly(http::HttpAnomaly anomaly) {
   parse_error("http", kHttpAnomalyNames[static_cast<int>(anomaly)]);
 }
 
+void SelfMetrics::connection_classified(const std::string& protocol) {
+  std::lock_guard lock(parse_errors_mutex_);
+  classified_[protocol]++;
+}
+
 void SelfMetrics::parse_error(const std::string& protocol, const std::string& kind, uint64_t n) {
   std::lock_guard lock(parse_errors_mutex_);
   parse_errors_[{protocol, kind}] += n;
@@ -61,7 +66,8 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
   out.push_back(dropped.take());
 
   auto parse = counter_family("redeye_parse_errors_total",
-                              "Bytes the protocol parsers skipped, by protocol and kind.");
+                              "Times a protocol parser skipped bytes (malformed input, capture gaps, resync), by "
+                              "protocol and kind.");
   {
     std::lock_guard lock(parse_errors_mutex_);
     for (const auto& [key, count] : parse_errors_) {
@@ -70,6 +76,16 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
   }
   out.push_back(parse.take());
 
+  {
+    auto classified = counter_family("redeye_connections_classified_total",
+                                     "Connections whose bytes reached a protocol parser, by "
+                                     "protocol.");
+    std::lock_guard lock(parse_errors_mutex_);
+    for (const auto& [protocol, count] : classified_) {
+      classified.add(static_cast<double>(count), {{"protocol", protocol}});
+    }
+    if (!classified.empty()) out.push_back(classified.take());
+  }
   out.push_back(gauge_family("redeye_connections_tracked", "TCP connections the agent tracks now.")
                     .add(value(connections_))
                     .take());
@@ -91,10 +107,11 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
                                  "counted but not copied.")
                       .add(stat(REDEYE_STAT_BYTES_TRUNCATED))
                       .take());
-    out.push_back(counter_family("redeye_connections_classified_total",
-                                 "Connections classified by the kernel, by protocol.")
-                      .add(stat(REDEYE_STAT_CONN_CLASSIFIED), {{"protocol", "http1"}})
-                      .add(stat(REDEYE_STAT_CONN_UNCLASSIFIED), {{"protocol", "other"}})
+    out.push_back(counter_family("redeye_kernel_connections_classified_total",
+                                 "Connections the kernel recognised a protocol on (known) or gave "
+                                 "up on (unknown).")
+                      .add(stat(REDEYE_STAT_CONN_CLASSIFIED), {{"result", "known"}})
+                      .add(stat(REDEYE_STAT_CONN_UNCLASSIFIED), {{"result", "unknown"}})
                       .take());
   }
   if (kernel_.map_memory_bytes) {

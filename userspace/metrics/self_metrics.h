@@ -47,6 +47,8 @@ class SelfMetrics : public prometheus::Collectable {
   void parse_error(const std::string& protocol, const std::string& kind, uint64_t n = 1);
   void set_connections_tracked(uint64_t n) { connections_.store(n, std::memory_order_relaxed); }
   void route_overflowed() { add(route_overflows_); }
+  // A connection's first bytes reached a protocol's parser.
+  void connection_classified(const std::string& protocol);
 
   std::vector<prometheus::MetricFamily> Collect() const override;
 
@@ -58,6 +60,7 @@ class SelfMetrics : public prometheus::Collectable {
   std::array<std::atomic<uint64_t>, static_cast<int>(UserDrop::kCount)> user_drops_{};
   mutable std::mutex parse_errors_mutex_;
   std::map<std::pair<std::string, std::string>, uint64_t> parse_errors_;
+  std::map<std::string, uint64_t> classified_;  // by protocol; guarded by parse_errors_mutex_
   std::atomic<uint64_t> connections_{0};
   std::atomic<uint64_t> route_overflows_{0};
 };

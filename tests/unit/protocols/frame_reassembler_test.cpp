@@ -104,6 +104,21 @@ TEST(FrameReassemblerTest, GapWhereFramingWasNeededResyncsAtTheNextBoundary) {
   EXPECT_EQ(r.stats().skipped_bytes, 3u + 3u);
 }
 
+TEST(FrameReassemblerTest, AFrameCutByAGapIsDeliveredTruncatedBeforeTheGap) {
+  ToyDecoder decoder;
+  FrameReassembler r(decoder, 1024);
+  Collector c;
+  const std::string big = frame(std::string(100, 'p'));
+  // 10 bytes copied; 92 more belong to this frame, then 5 bytes of something unseen.
+  r.feed(bytes(big.substr(0, 10)), 92 + 5, 3, c.callback());
+  ASSERT_EQ(c.frames.size(), 1u);
+  EXPECT_EQ(c.frames[0], big.substr(0, 10));
+  EXPECT_EQ(c.lengths[0], 102u);
+  EXPECT_EQ(r.stats().gaps, 1u);
+  EXPECT_EQ(r.stats().skipped_bytes, 5u);
+  EXPECT_FALSE(r.in_sync());
+}
+
 TEST(FrameReassemblerTest, GarbageIsCountedAndSkipped) {
   ToyDecoder decoder;
   FrameReassembler r(decoder, 1024);

@@ -40,6 +40,12 @@ void FrameReassembler::feed(std::span<const uint8_t> captured, uint64_t uncaptur
     }
     return;
   }
+  // They run past the current frame: it still ends (truncated) where its length says; what
+  // follows it is the gap.
+  if (frame_length_ != 0) {
+    uncaptured -= frame_length_ - frame_seen_;
+    on_frame({pending_, frame_length_, ts_ns});
+  }
   stats_.gaps++;
   stats_.skipped_bytes += uncaptured;
   lose_sync();
