@@ -387,6 +387,7 @@ services:
   - name: {SERVICE}
     match: {{port: {nginx_port}}}
     storage_paths: ["{storage}"]
+    users: {{identity: client_address}}
 """
 
 

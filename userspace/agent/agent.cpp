@@ -132,6 +132,20 @@ int fail(const std::string& reason, web::MetricsServer* server, const RunOptions
   return 1;
 }
 
+// The kernel's capture limit is global: a services[].users.capture_bytes above capture_bytes
+// raises it for every HTTP connection.
+Config probe_config(const Config& config, bool log) {
+  Config probes = config;
+  probes.capture_bytes = effective_capture_bytes(config);
+  if (log && probes.capture_bytes != config.capture_bytes) {
+    spdlog::info(
+        "capture_bytes raised from {} to {} for services[].users.capture_bytes (the kernel's "
+        "limit is global: it applies to every HTTP connection)",
+        config.capture_bytes, probes.capture_bytes);
+  }
+  return probes;
+}
+
 }  // namespace
 
 int run_agent(const Config& config, const RunOptions& options, const std::atomic<bool>& stop) {
@@ -159,7 +173,7 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
     return fail(reason, server.get(), options, stop);
   }
   route_libbpf_logs_to_spdlog();
-  KernelProbes probes(config);
+  KernelProbes probes(probe_config(config, true));
   try {
     probes.load();
     probes.ignore_process(static_cast<uint32_t>(getpid()));
@@ -193,8 +207,11 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
                                    [&probes](uint32_t tgid) { probes.forget_process_counters(tgid); }});
   std::vector<std::unique_ptr<protocols::ProtocolHandler>> handlers;
   std::map<uint8_t, protocols::ProtocolHandler*> by_kernel_id;
+  auto serve = [&server](std::weak_ptr<prometheus::Collectable> collectable) {
+    server->add(std::move(collectable));
+  };
   for (const auto& spec : protocols::registered_protocols()) {
-    handlers.push_back(spec.create({*registry, *self, config}));
+    handlers.push_back(spec.create({*registry, *self, config, serve}));
     by_kernel_id[spec.kernel_id] = handlers.back().get();
   }
   ConnectionTable table(config.max_connections, services, by_kernel_id, *self,
@@ -235,7 +252,7 @@ int run_check(const Config& config) {
   report(ensure_tracefs());
   route_libbpf_logs_to_spdlog();
   try {
-    KernelProbes probes(config);
+    KernelProbes probes(probe_config(config, false));
     const auto tracepoints = probes.tracepoints();
     report(check_tracepoints(tracepoints));
     for (const auto& tp : tracepoints) std::printf("  probe       %s\n", tp.c_str());

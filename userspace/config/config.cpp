@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <map>
+#include <string_view>
 
 namespace redeye {
 namespace {
@@ -104,6 +105,62 @@ std::string validate_selector(const ProcessSelector& selector, const std::string
   return "";
 }
 
+// An HTTP field name (RFC 9110 token).
+bool valid_header_name(const std::string& text) {
+  if (text.empty()) return false;
+  for (char c : text) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+std::string validate_users(const UserTracking& users, const std::string& key) {
+  if (!users.enabled()) {
+    if (!users.header.empty() || users.clear_identities || users.capture_bytes != 0) {
+      return key + ".identity: is missing (example: identity: header)";
+    }
+    return "";
+  }
+  const std::string& identity = users.identity;
+  if (identity != "header" && identity != "jwt_sub" && identity != "basic_user" &&
+      identity != "client_address") {
+    return key + ".identity: '" + identity +
+           "' is not one of header, jwt_sub, basic_user, client_address (example: header)";
+  }
+  if (identity == "header" && users.header.empty()) {
+    return key + ".header: is missing; identity: header needs the header's name (example: " +
+           "header: X-User-Id)";
+  }
+  if (!users.header.empty()) {
+    if (identity != "header" && identity != "jwt_sub") {
+      return key + ".header: is only used with identity: header or jwt_sub (example: identity: " +
+             "header, header: X-User-Id)";
+    }
+    if (!valid_header_name(users.header)) {
+      return key + ".header: '" + users.header + "' is not a header name (example: X-User-Id)";
+    }
+  }
+  if (users.top_k == 0 || users.top_k > kMaxUsersTopK) {
+    return key + ".top_k: " + std::to_string(users.top_k) + " is outside 1.." +
+           std::to_string(kMaxUsersTopK) + " (example: 20)";
+  }
+  if (users.capture_bytes > 8192) {
+    return key + ".capture_bytes: " + std::to_string(users.capture_bytes) +
+           " is outside 1..8192 (example: 8192)";
+  }
+  if (users.distinct_interval_ms < 1000) {
+    return key + ".distinct_interval: " + format_duration_ms(users.distinct_interval_ms) +
+           " is below the minimum 1s (example: 60s)";
+  }
+  if (users.distinct_interval_ms > 24u * 3600 * 1000) {
+    return key + ".distinct_interval: " + format_duration_ms(users.distinct_interval_ms) +
+           " is above the maximum 24h (example: 60s)";
+  }
+  return "";
+}
+
 std::string validate_service(const ServiceRule& service, const std::string& key) {
   if (service.name.empty()) return key + ".name: is empty (example: shop-api)";
   if (!valid_label_value(service.name)) {
@@ -131,7 +188,7 @@ std::string validate_service(const ServiceRule& service, const std::string& key)
              "' is not an absolute path (example: /var/lib/postgresql/15/main)";
     }
   }
-  return "";
+  return validate_users(service.users, key + ".users");
 }
 
 std::string validate_discovery(const DiscoveryConfig& discovery) {
@@ -154,6 +211,14 @@ std::string validate_discovery(const DiscoveryConfig& discovery) {
 std::string normalize_listen_address(const std::string& listen) {
   if (!listen.empty() && listen.front() == ':') return "0.0.0.0" + listen;
   return listen;
+}
+
+uint32_t effective_capture_bytes(const Config& config) {
+  uint32_t bytes = config.capture_bytes;
+  for (const ServiceRule& rule : config.services) {
+    if (rule.users.enabled() && rule.users.capture_bytes > bytes) bytes = rule.users.capture_bytes;
+  }
+  return bytes;
 }
 
 namespace {
@@ -221,6 +286,16 @@ std::string validate(const Config& config) {
   }
   if (std::string error = validate_discovery(config.discovery); !error.empty()) return error;
   if (std::string error = validate_web(config.web); !error.empty()) return error;
+  if (!config.users_hash_key_file.empty() && config.users_hash_key_file.front() != '/') {
+    return "users_hash_key_file: '" + config.users_hash_key_file +
+           "' is not an absolute path (example: /etc/redeye/users-hash-key)";
+  }
+  if (!config.users_hash_key.empty() && config.users_hash_key.size() < kMinUsersHashKeyBytes) {
+    // Never show the key itself.
+    return "users_hash_key: holds " + std::to_string(config.users_hash_key.size()) +
+           " bytes, a key needs at least " + std::to_string(kMinUsersHashKeyBytes) +
+           " (example: the output of openssl rand -hex 32)";
+  }
   std::map<std::string, std::size_t> first_with_name;
   for (std::size_t i = 0; i < config.services.size(); ++i) {
     const std::string key = "services[" + std::to_string(i) + "]";

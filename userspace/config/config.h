@@ -1,6 +1,7 @@
 // Everything the agent can be told, parsed once (CLI today) and passed down by value.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -24,12 +25,35 @@ struct ProcessSelector {
   std::string container_id;       // full id or a prefix of at least 12 hex characters
 };
 
+// Bounds of services[].users.top_k, and the shortest users hash key.
+inline constexpr uint32_t kMaxUsersTopK = 1000;
+inline constexpr std::size_t kMinUsersHashKeyBytes = 16;
+
+// Per-user request counting of one service (docs/CONFIGURATION.md, services[].users).
+struct UserTracking {
+  // Where a request's user comes from: "header", "jwt_sub", "basic_user" or "client_address";
+  // empty = per-user tracking is off.
+  std::string identity;
+  // identity "header": the header holding the user id (required), e.g. X-User-Id.
+  // identity "jwt_sub": the header holding the token (empty: Authorization).
+  std::string header;
+  uint32_t top_k = 20;            // users exported with their own series; the rest are "other"
+  bool clear_identities = false;  // export identities as they are instead of keyed hashes
+  // Payload prefix the kernel copies per syscall, if this service needs more than the global
+  // capture_bytes (0: not set). The largest such value raises the global one at start.
+  uint32_t capture_bytes = 0;
+  uint32_t distinct_interval_ms = 60000;  // window of the distinct-users estimate
+
+  bool enabled() const { return !identity.empty(); }
+};
+
 struct ServiceRule {
   std::string name;
   std::string service_namespace;  // optional
   ProcessSelector match;
   std::vector<std::string> routes;         // explicit http_route patterns: "/orders/{id}"
   std::vector<std::string> storage_paths;  // directories whose size is reported
+  UserTracking users;                      // per-user request counting, off by default
 };
 
 struct DiscoveryConfig {
@@ -68,6 +92,13 @@ struct Config {
   // schema: set by the benchmark and tests that measure the probes' worst case.
   bool follow_all_processes = false;
 
+  // Key of the keyed hash (HMAC-SHA256) that turns user identities into label values.
+  // users_hash_key_file names a file holding it; the loader reads it into users_hash_key
+  // (REDEYE_USERS_HASH_KEY sets users_hash_key directly and wins). Both empty: a random key
+  // is generated at start, so hashed user labels change at every restart.
+  std::string users_hash_key_file;
+  std::string users_hash_key;  // secret: never logged nor shown in messages
+
   DiscoveryConfig discovery;
   WebConfig web;
   std::vector<ServiceRule> services;      // first match wins
@@ -77,6 +108,10 @@ struct Config {
 // Returns an empty string when valid, else one line naming the key, the problem and a valid
 // example value.
 std::string validate(const Config& config);
+
+// The capture limit the kernel is loaded with: capture_bytes, raised to the largest
+// services[].users.capture_bytes of a rule that tracks users.
+uint32_t effective_capture_bytes(const Config& config);
 
 // "HOST:PORT" / ":PORT" -> the form the HTTP server takes ("HOST:PORT", "0.0.0.0:PORT").
 std::string normalize_listen_address(const std::string& listen);

@@ -92,6 +92,7 @@ constexpr KeySpec kTopKeys[] = {
     {"services", "[{name: shop-api, match: {port: 8080}}]"},
     {"exclude", "[{exe: /usr/sbin/sshd}]"},
     {"web", "{tls_cert_file: /etc/redeye/tls.crt, tls_key_file: /etc/redeye/tls.key}"},
+    {"users_hash_key_file", "/etc/redeye/users-hash-key"},
 };
 
 constexpr KeySpec kWebKeys[] = {
@@ -114,6 +115,12 @@ constexpr KeySpec kServiceKeys[] = {
     {"match", "{port: 8080}"},
     {"routes", "[\"/orders/{id}\"]"},
     {"storage_paths", "[/var/lib/postgresql/15/main]"},
+    {"users", "{identity: header, header: X-User-Id}"},
+};
+
+constexpr KeySpec kUsersKeys[] = {
+    {"identity", "header"},        {"header", "X-User-Id"},   {"top_k", "20"},
+    {"clear_identities", "false"}, {"capture_bytes", "8192"}, {"distinct_interval", "60s"},
 };
 
 constexpr KeySpec kSelectorKeys[] = {
@@ -409,6 +416,37 @@ ProcessSelector parse_selector(const YAML::Node& node, const std::string& key,
   return selector;
 }
 
+UserTracking parse_users(const YAML::Node& node, const std::string& key) {
+  constexpr const char* kExample = "{identity: header, header: X-User-Id}";
+  if (node.IsNull()) fail(key, "has no value", kExample);
+  if (!node.IsMap())
+    fail(key, std::string("is ") + kind_of(node) + ", expected a mapping", kExample);
+  UserTracking users;
+  bool has_identity = false;
+  for_each_entry(node, key, kUsersKeys, [&](const std::string& name, const YAML::Node& value) {
+    const std::string path = child(key, name);
+    const char* example = example_of(kUsersKeys, name);
+    if (name == "identity") {
+      users.identity = non_empty_text(value, path, example);
+      has_identity = true;
+    } else if (name == "header") {
+      users.header = non_empty_text(value, path, example);
+    } else if (name == "top_k") {
+      users.top_k = parse_uint32(scalar_text(value, path, example), path, example);
+    } else if (name == "clear_identities") {
+      users.clear_identities = parse_bool(scalar_text(value, path, example), path, example);
+    } else if (name == "capture_bytes") {
+      users.capture_bytes = parse_uint32(scalar_text(value, path, example), path, example);
+      if (users.capture_bytes == 0) fail(path, "0 is outside 1..8192", example);
+    } else if (name == "distinct_interval") {
+      users.distinct_interval_ms =
+          parse_duration_ms(scalar_text(value, path, example), path, example);
+    }
+  });
+  if (!has_identity) fail(child(key, "identity"), "is missing", "identity: header");
+  return users;
+}
+
 ServiceRule parse_service(const YAML::Node& node, const std::string& key) {
   constexpr const char* kExample = "{name: shop-api, match: {port: 8080}}";
   if (!node.IsMap()) {
@@ -433,6 +471,8 @@ ServiceRule parse_service(const YAML::Node& node, const std::string& key) {
     } else if (name == "storage_paths") {
       service.storage_paths = parse_string_list(value, path, "[/var/lib/postgresql/15/main]",
                                                 "/var/lib/postgresql/15/main");
+    } else if (name == "users") {
+      service.users = parse_users(value, path);
     }
   });
   if (!has_name) fail(child(key, "name"), "is missing", "name: shop-api");
@@ -544,6 +584,8 @@ void apply_document(const YAML::Node& root, const std::string& source, Config& c
       config.exclude = parse_excludes(value, name);
     } else if (name == "web") {
       apply_web(value, config.web);
+    } else if (name == "users_hash_key_file") {
+      config.users_hash_key_file = scalar_text(value, name, example);
     }
   });
 }
@@ -645,6 +687,11 @@ constexpr EnvOverride kEnvOverrides[] = {
      [](Config& c, const std::string& text, const std::string&) {
        c.web.basic_auth_password_file = text;
      }},
+    {"users_hash_key_file",
+     [](Config& c, const std::string& text, const std::string&) { c.users_hash_key_file = text; }},
+    // Not a YAML key: the key itself, for orchestrators that hand secrets over as variables.
+    {"users_hash_key",
+     [](Config& c, const std::string& text, const std::string&) { c.users_hash_key = text; }},
     {"services",
      [](Config& c, const std::string& text, const std::string& var) {
        constexpr const char* kExample = "[{name: shop-api, match: {port: 8080}}]";
@@ -684,6 +731,37 @@ std::string attribute_to_environment(
     }
   }
   return line;
+}
+
+// Reads users_hash_key_file into users_hash_key, unless REDEYE_USERS_HASH_KEY gave the key.
+void load_users_hash_key(Config& config,
+                         const std::vector<std::pair<std::string, std::string>>& applied) {
+  constexpr const char* kExample = "/etc/redeye/users-hash-key";
+  if (!config.users_hash_key.empty() || config.users_hash_key_file.empty()) return;
+  std::string key = "users_hash_key_file";
+  for (const auto& [key_path, variable] : applied) {
+    if (key_path == key) key = variable;
+  }
+  const std::string& path = config.users_hash_key_file;
+  if (path.front() != '/') fail(key, shown(path) + " is not an absolute path", kExample);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    fail(key, shown(path) + " cannot be read: it is a directory", kExample);
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(key, shown(path) + " cannot be read: " + std::strerror(errno), kExample);
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string secret = text.str();
+  if (!secret.empty() && secret.back() == '\n') secret.pop_back();
+  if (!secret.empty() && secret.back() == '\r') secret.pop_back();
+  if (secret.size() < kMinUsersHashKeyBytes) {
+    fail(key,
+         shown(path) + " holds " + std::to_string(secret.size()) + " bytes, a key needs at least " +
+             std::to_string(kMinUsersHashKeyBytes),
+         "openssl rand -hex 32 > /etc/redeye/users-hash-key");
+  }
+  config.users_hash_key = std::move(secret);
 }
 
 constexpr const char kEmbeddedDefault[] =
@@ -745,6 +823,7 @@ Config load_config_from_string(const std::string& yaml_text, const std::string& 
                  kEmbeddedSource, config);
   apply_document(parse_yaml(yaml_text, source, "listen: \":9464\""), source, config);
   const auto applied = apply_environment(env, config);
+  load_users_hash_key(config, applied);
   if (const std::string error = validate(config); !error.empty()) {
     throw ConfigError(attribute_to_environment(error, applied));
   }

@@ -5,14 +5,16 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
 #include <vector>
 
 namespace prometheus {
+class Collectable;
 class Registry;
-}
+}  // namespace prometheus
 
 namespace redeye {
 
@@ -62,6 +64,9 @@ struct ProtocolContext {
   prometheus::Registry& registry;
   SelfMetrics& self;
   const Config& config;
+  // Serves a collectable whose samples are computed at scrape time (the registry only holds
+  // prometheus-cpp metrics); the protocol keeps it alive. Empty (tests): nothing is served.
+  std::function<void(std::weak_ptr<prometheus::Collectable>)> add_collectable = {};
 };
 
 struct ProtocolSpec {

@@ -52,11 +52,17 @@ static inline int redeye_amqp_method_frame_side(const unsigned char* p, unsigned
   unsigned int channel = redeye_be16(p + 1);
   unsigned int size = redeye_be32(p + 3);
   if (size < 4 || size > REDEYE_AMQP_MAX_INFER_FRAME) return 0;
-  /* The frame-end octet follows the payload: check it when the prefix reaches it (the
-   * constant bound keeps the index provably inside the 16-byte prefix for the verifier). */
-  if (size <= REDEYE_INFER_PREFIX - 8) {
-    unsigned int end = size + 7;
-    if (end < len && p[end] != REDEYE_AMQP_FRAME_END) return 0;
+  /* The frame-end octet follows the payload: check it when the prefix reaches it (sizes 4..8,
+   * octets 11..15). Read at constant offsets and picked by a shift: an index computed from
+   * `size` would be a variable stack offset the verifier may not be able to bound. */
+  if (size + 7 < len) {
+    unsigned int ends = 0;
+    if (len > 11 && p[11] == REDEYE_AMQP_FRAME_END) ends |= 1u;
+    if (len > 12 && p[12] == REDEYE_AMQP_FRAME_END) ends |= 2u;
+    if (len > 13 && p[13] == REDEYE_AMQP_FRAME_END) ends |= 4u;
+    if (len > 14 && p[14] == REDEYE_AMQP_FRAME_END) ends |= 8u;
+    if (len > 15 && p[15] == REDEYE_AMQP_FRAME_END) ends |= 16u;
+    if (((ends >> ((size - 4) & 7u)) & 1u) == 0) return 0;
   }
   unsigned int class_id = redeye_be16(p + 7);
   if ((channel == 0) != (class_id == 10)) return 0;

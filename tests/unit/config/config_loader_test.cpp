@@ -64,7 +64,17 @@ void expect_same_config(const Config& a, const Config& b) {
     expect_same_selector(a.services[i].match, b.services[i].match, where);
     EXPECT_EQ(a.services[i].routes, b.services[i].routes) << where;
     EXPECT_EQ(a.services[i].storage_paths, b.services[i].storage_paths) << where;
+    const UserTracking& ua = a.services[i].users;
+    const UserTracking& ub = b.services[i].users;
+    EXPECT_EQ(ua.identity, ub.identity) << where;
+    EXPECT_EQ(ua.header, ub.header) << where;
+    EXPECT_EQ(ua.top_k, ub.top_k) << where;
+    EXPECT_EQ(ua.clear_identities, ub.clear_identities) << where;
+    EXPECT_EQ(ua.capture_bytes, ub.capture_bytes) << where;
+    EXPECT_EQ(ua.distinct_interval_ms, ub.distinct_interval_ms) << where;
   }
+  EXPECT_EQ(a.users_hash_key_file, b.users_hash_key_file);
+  EXPECT_EQ(a.users_hash_key, b.users_hash_key);
   ASSERT_EQ(a.exclude.size(), b.exclude.size());
   for (std::size_t i = 0; i < a.exclude.size(); ++i) {
     expect_same_selector(a.exclude[i], b.exclude[i], "exclude[" + std::to_string(i) + "]");
@@ -343,6 +353,150 @@ const BadCase kBadCases[] = {
      {{"REDEYE_EXCLUDE", "[{exe: /bin/x}, {prot: 22}]"}},
      "REDEYE_EXCLUDE[1].prot: ",
      "did you mean port?"},
+    // services[].users and the users hash key
+    {"users not a mapping",
+     "services:\n  - name: a\n    match: {port: 80}\n    users: header\n",
+     {},
+     "services[0].users: ",
+     "expected a mapping"},
+    {"users without identity",
+     "services:\n  - name: a\n    match: {port: 80}\n    users: {header: X-User-Id}\n",
+     {},
+     "services[0].users.identity: ",
+     "is missing"},
+    {"users empty mapping",
+     "services:\n  - name: a\n    match: {port: 80}\n    users: {}\n",
+     {},
+     "services[0].users.identity: ",
+     "is missing"},
+    {"users misspelled key",
+     "services:\n  - name: a\n    match: {port: 80}\n    users: {identiy: header}\n",
+     {},
+     "services[0].users.identiy: ",
+     "did you mean identity?"},
+    {"users unknown identity",
+     "services:\n  - name: a\n    match: {port: 80}\n    users: {identity: cookie}\n",
+     {},
+     "services[0].users.identity: ",
+     "'cookie' is not one of header, jwt_sub, basic_user, client_address"},
+    {"users empty identity",
+     "services:\n  - name: a\n    match: {port: 80}\n    users: {identity: \"\"}\n",
+     {},
+     "services[0].users.identity: ",
+     "is empty"},
+    {"users header identity without a header",
+     "services:\n  - name: a\n    match: {port: 80}\n    users: {identity: header}\n",
+     {},
+     "services[0].users.header: ",
+     "is missing; identity: header needs the header's name"},
+    {"users header with client_address",
+     "services:\n  - name: a\n    match: {port: 80}\n"
+     "    users: {identity: client_address, header: X-User-Id}\n",
+     {},
+     "services[0].users.header: ",
+     "is only used with identity: header or jwt_sub"},
+    {"users header with basic_user",
+     "services:\n  - name: a\n    match: {port: 80}\n"
+     "    users: {identity: basic_user, header: Authorization}\n",
+     {},
+     "services[0].users.header: ",
+     "is only used with identity: header or jwt_sub"},
+    {"users header not a header name",
+     "services:\n  - name: a\n    match: {port: 80}\n"
+     "    users: {identity: header, header: \"X User\"}\n",
+     {},
+     "services[0].users.header: ",
+     "'X User' is not a header name"},
+    {"users header with a colon",
+     "services:\n  - name: a\n    match: {port: 80}\n"
+     "    users: {identity: header, header: \"X-User-Id:\"}\n",
+     {},
+     "services[0].users.header: ",
+     "is not a header name"},
+    {"users top_k zero",
+     "services:\n  - name: a\n    match: {port: 80}\n"
+     "    users: {identity: client_address, top_k: 0}\n",
+     {},
+     "services[0].users.top_k: ",
+     "0 is outside 1..1000"},
+    {"users top_k too large",
+     "services:\n  - name: a\n    match: {port: 80}\n"
+     "    users: {identity: client_address, top_k: 5000}\n",
+     {},
+     "services[0].users.top_k: ",
+     "5000 is outside 1..1000"},
+    {"users top_k not a number",
+     "services:\n  - name: a\n    match: {port: 80}\n"
+     "    users: {identity: client_address, top_k: many}\n",
+     {},
+     "services[0].users.top_k: ",
+     "'many' is not a whole number"},
+    {"users clear_identities not a boolean",
+     "services:\n  - name: a\n    match: {port: 80}\n"
+     "    users: {identity: client_address, clear_identities: maybe}\n",
+     {},
+     "services[0].users.clear_identities: ",
+     "'maybe' is not true or false"},
+    {"users capture_bytes zero",
+     "services:\n  - name: a\n    match: {port: 80}\n"
+     "    users: {identity: jwt_sub, capture_bytes: 0}\n",
+     {},
+     "services[0].users.capture_bytes: ",
+     "0 is outside 1..8192"},
+    {"users capture_bytes too large",
+     "services:\n  - name: a\n    match: {port: 80}\n"
+     "    users: {identity: jwt_sub, capture_bytes: 9000}\n",
+     {},
+     "services[0].users.capture_bytes: ",
+     "9000 is outside 1..8192"},
+    {"users distinct_interval too short",
+     "services:\n  - name: a\n    match: {port: 80}\n"
+     "    users: {identity: jwt_sub, distinct_interval: 500ms}\n",
+     {},
+     "services[0].users.distinct_interval: ",
+     "500ms is below the minimum 1s"},
+    {"users distinct_interval too long",
+     "services:\n  - name: a\n    match: {port: 80}\n"
+     "    users: {identity: jwt_sub, distinct_interval: 25h}\n",
+     {},
+     "services[0].users.distinct_interval: ",
+     "1500m is above the maximum 24h"},
+    {"users distinct_interval not a duration",
+     "services:\n  - name: a\n    match: {port: 80}\n"
+     "    users: {identity: jwt_sub, distinct_interval: 1d}\n",
+     {},
+     "services[0].users.distinct_interval: ",
+     "'1d' is not a duration"},
+    {"bad users in REDEYE_SERVICES",
+     "",
+     {{"REDEYE_SERVICES", "[{name: a, match: {port: 80}, users: {identity: header}}]"}},
+     "REDEYE_SERVICES[0].users.header: ",
+     "is missing"},
+    {"relative users hash key file",
+     "users_hash_key_file: keys/users\n",
+     {},
+     "users_hash_key_file: ",
+     "'keys/users' is not an absolute path"},
+    {"missing users hash key file",
+     "users_hash_key_file: /nonexistent/redeye-users-hash-key\n",
+     {},
+     "users_hash_key_file: ",
+     "cannot be read: No such file or directory"},
+    {"users hash key file is a directory",
+     "users_hash_key_file: /\n",
+     {},
+     "users_hash_key_file: ",
+     "cannot be read: it is a directory"},
+    {"missing users hash key file from the environment",
+     "",
+     {{"REDEYE_USERS_HASH_KEY_FILE", "/nonexistent/redeye-users-hash-key"}},
+     "REDEYE_USERS_HASH_KEY_FILE: ",
+     "cannot be read"},
+    {"short users hash key in the environment",
+     "",
+     {{"REDEYE_USERS_HASH_KEY", "short"}},
+     "REDEYE_USERS_HASH_KEY: ",
+     "holds 5 bytes, a key needs at least 16"},
 };
 
 TEST(ConfigLoaderErrors, EachBadKeyNamesItsPathTheProblemAndAnExample) {
@@ -445,6 +599,7 @@ services:
       container_id: "4f1c2a9b8e7d"
     routes: ["/orders/{id}", "/health"]
     storage_paths: ["/var/lib/postgresql/15/main"]
+    users: {identity: header, header: X-Api-Key, top_k: 10}
   - name: db
     match: {port: 5432}
 exclude:
@@ -476,6 +631,9 @@ Config full_example_struct() {
   shop.match.container_id = "4f1c2a9b8e7d";
   shop.routes = {"/orders/{id}", "/health"};
   shop.storage_paths = {"/var/lib/postgresql/15/main"};
+  shop.users.identity = "header";
+  shop.users.header = "X-Api-Key";
+  shop.users.top_k = 10;
   ServiceRule db;
   db.name = "db";
   db.match.ports = {PortRange{5432, 5432}};
@@ -695,13 +853,13 @@ TEST(ConfigValidate, NewFieldChecksNameTheirKeys) {
        "discovery.use_interval: 10ms"},
       {"port zero",
        [](Config& c) {
-         c.services.push_back({"a", "", {}, {}, {}});
+         c.services.push_back({"a", "", {}, {}, {}, {}});
          c.services[0].match.ports = {PortRange{0, 0}};
        },
        "services[0].match.port: "},
       {"second range backwards",
        [](Config& c) {
-         c.services.push_back({"a", "", {}, {}, {}});
+         c.services.push_back({"a", "", {}, {}, {}, {}});
          c.services[0].match.ports = {PortRange{80, 80}, PortRange{90, 85}};
        },
        "services[0].match.port[1]: "},
@@ -721,6 +879,116 @@ TEST(ConfigValidate, NewFieldChecksNameTheirKeys) {
     EXPECT_NE(error.find("(example: "), std::string::npos) << error;
   }
   EXPECT_EQ(validate(full_example_struct()), "");
+}
+
+// --- services[].users and the users hash key. ---
+
+TEST(ConfigLoader, UsersBlockParses) {
+  const Config config = load_config_from_string(R"yaml(
+services:
+  - name: mes-api
+    match: {port: 8080}
+    users:
+      identity: header
+      header: X-User-Id
+      top_k: 50
+      clear_identities: true
+      capture_bytes: 8192
+      distinct_interval: 5m
+  - name: crm-api
+    match: {port: 8081}
+    users: {identity: jwt_sub}
+  - name: plain
+    match: {port: 8082}
+)yaml",
+                                                "u.yaml", {});
+  ASSERT_EQ(config.services.size(), 3u);
+  const UserTracking& mes = config.services[0].users;
+  EXPECT_TRUE(mes.enabled());
+  EXPECT_EQ(mes.identity, "header");
+  EXPECT_EQ(mes.header, "X-User-Id");
+  EXPECT_EQ(mes.top_k, 50u);
+  EXPECT_TRUE(mes.clear_identities);
+  EXPECT_EQ(mes.capture_bytes, 8192u);
+  EXPECT_EQ(mes.distinct_interval_ms, 300000u);
+  const UserTracking& crm = config.services[1].users;
+  EXPECT_EQ(crm.identity, "jwt_sub");
+  EXPECT_EQ(crm.header, "");
+  EXPECT_EQ(crm.top_k, 20u);
+  EXPECT_FALSE(crm.clear_identities);
+  EXPECT_EQ(crm.capture_bytes, 0u);
+  EXPECT_EQ(crm.distinct_interval_ms, 60000u);
+  EXPECT_FALSE(config.services[2].users.enabled());
+  for (const char* identity : {"header", "jwt_sub", "basic_user", "client_address"}) {
+    SCOPED_TRACE(identity);
+    const std::string header = std::string(identity) == "header" ? ", header: X-Api-Key" : "";
+    const Config c = load_config_from_string(
+        std::string("services:\n  - name: a\n    match: {port: 80}\n    users: {identity: ") +
+            identity + header + "}\n",
+        "u.yaml", {});
+    EXPECT_EQ(c.services[0].users.identity, identity);
+  }
+}
+
+TEST(ConfigLoader, UsersCaptureBytesRaisesTheGlobalLimitOnly) {
+  Config config = load_config_from_string(R"yaml(
+capture_bytes: 2048
+services:
+  - name: a
+    match: {port: 80}
+    users: {identity: jwt_sub, capture_bytes: 6000}
+  - name: b
+    match: {port: 81}
+    users: {identity: basic_user, capture_bytes: 1024}
+)yaml",
+                                          "c.yaml", {});
+  EXPECT_EQ(config.capture_bytes, 2048u);  // the configured value is kept as is
+  EXPECT_EQ(effective_capture_bytes(config), 6000u);
+  config.services[0].users.capture_bytes = 0;
+  EXPECT_EQ(effective_capture_bytes(config), 2048u);  // smaller values never lower it
+  EXPECT_EQ(effective_capture_bytes(Config{}), 4096u);
+}
+
+TEST(ConfigLoader, UsersHashKeyFromFileOrEnvironment) {
+  const std::string path = write_temp_file("users-hash-key", "0123456789abcdef0123\n");
+  Config config = load_config_from_string("users_hash_key_file: " + path + "\n", "k.yaml", {});
+  EXPECT_EQ(config.users_hash_key_file, path);
+  EXPECT_EQ(config.users_hash_key, "0123456789abcdef0123");  // one trailing newline dropped
+  config = load_config("", {{"REDEYE_USERS_HASH_KEY_FILE", path}});
+  EXPECT_EQ(config.users_hash_key, "0123456789abcdef0123");
+  // The key given directly wins over the file, which is then not read.
+  config = load_config_from_string("users_hash_key_file: /nonexistent/key\n", "k.yaml",
+                                   {{"REDEYE_USERS_HASH_KEY", "a-key-from-the-environment"}});
+  EXPECT_EQ(config.users_hash_key, "a-key-from-the-environment");
+  EXPECT_EQ(load_config("", {}).users_hash_key, "");
+  EXPECT_TRUE(unknown_redeye_variables(
+                  {{"REDEYE_USERS_HASH_KEY", "x"}, {"REDEYE_USERS_HASH_KEY_FILE", "/k"}})
+                  .empty());
+  std::remove(path.c_str());
+}
+
+TEST(ConfigLoaderErrors, ShortUsersHashKeyFileNeverShowsTheKey) {
+  const std::string path = write_temp_file("short-key", "s3cr\n");
+  const std::string error = load_error("users_hash_key_file: " + path + "\n");
+  EXPECT_EQ(error.rfind("users_hash_key_file: '" + path + "' holds 4 bytes", 0), 0u) << error;
+  EXPECT_EQ(error.find("s3cr"), std::string::npos) << error;
+  const std::string env_error = load_error("", {{"REDEYE_USERS_HASH_KEY", "s3cr3t"}});
+  EXPECT_EQ(env_error.find("s3cr3t"), std::string::npos) << env_error;
+  std::remove(path.c_str());
+}
+
+TEST(ConfigValidate, UsersChecksNameTheirKeys) {
+  Config config;
+  config.services.push_back({"a", "", {}, {}, {}, {}});
+  config.services[0].match.ports = {PortRange{80, 80}};
+  config.services[0].users.header = "X-User-Id";  // without identity
+  EXPECT_EQ(validate(config).rfind("services[0].users.identity: is missing", 0), 0u)
+      << validate(config);
+  config.services[0].users.identity = "header";
+  EXPECT_EQ(validate(config), "");
+  config.services[0].users.top_k = 0;
+  EXPECT_EQ(validate(config).rfind("services[0].users.top_k: 0 is outside", 0), 0u)
+      << validate(config);
 }
 
 }  // namespace

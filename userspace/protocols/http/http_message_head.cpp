@@ -79,8 +79,23 @@ void apply_connection(std::string_view value, MessageHead& head) {
   });
 }
 
+// Keeps `value` if `name` is among `select` and more wanted than what was kept before.
+void select_field(std::string_view name, std::string_view value,
+                  std::span<const std::string> select, MessageHead& head) {
+  const std::size_t limit =
+      head.selected_index < 0 ? select.size() : static_cast<std::size_t>(head.selected_index);
+  for (std::size_t i = 0; i < limit; ++i) {
+    if (iequals(name, select[i])) {
+      head.selected_value.assign(value);
+      head.selected_index = static_cast<int>(i);
+      return;
+    }
+  }
+}
+
 // Parses the field lines and the final blank line in `fields`.
-bool parse_fields(std::span<const uint8_t> fields, MessageHead& head) {
+bool parse_fields(std::span<const uint8_t> fields, MessageHead& head,
+                  std::span<const std::string> select = {}) {
   const std::string_view text(reinterpret_cast<const char*>(fields.data()), fields.size());
   std::size_t pos = 0;
   while (true) {
@@ -101,6 +116,7 @@ bool parse_fields(std::span<const uint8_t> fields, MessageHead& head) {
     } else if (iequals(name, "upgrade")) {
       head.has_upgrade = true;
     }
+    if (!select.empty()) select_field(name, value, select, head);
     pos = lf + 1;
   }
 }
@@ -118,14 +134,15 @@ bool is_valid_field_line(std::span<const uint8_t> line) {
   return true;
 }
 
-std::optional<MessageHead> parse_request_head(std::span<const uint8_t> head) {
+std::optional<MessageHead> parse_request_head(std::span<const uint8_t> head,
+                                              std::span<const std::string> select) {
   const std::optional<RequestLine> line = parse_request_line(head);
   if (!line) return std::nullopt;
   MessageHead result;
   result.method = std::string(line->method);
   result.target = std::string(line->target);
   result.minor_version = line->minor_version;
-  if (!parse_fields(head.subspan(line->length), result)) return std::nullopt;
+  if (!parse_fields(head.subspan(line->length), result, select)) return std::nullopt;
   if (result.has_transfer_encoding && !result.chunked) return std::nullopt;
   return result;
 }

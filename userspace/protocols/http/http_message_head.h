@@ -6,6 +6,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace redeye::http {
 
@@ -25,6 +26,11 @@ struct MessageHead {
   bool connection_upgrade = false;
   bool has_upgrade = false;  // an Upgrade header field is present
 
+  // Requests only: the value (OWS-trimmed) of a field the caller asked for (see
+  // parse_request_head), and the index of its name in the caller's list; -1 if none was found.
+  std::string selected_value;
+  int selected_index = -1;
+
   // Whether the connection persists after this message (RFC 9112 section 9.3).
   bool keep_alive() const {
     if (connection_close) return false;
@@ -42,7 +48,12 @@ bool is_valid_field_line(std::span<const uint8_t> line);
 // values are equal). Connection tokens close/keep-alive/upgrade are recognised.
 // parse_request_head also rejects a request whose Transfer-Encoding does not end in chunked,
 // because its length cannot be determined (RFC 9112 section 6.3).
-std::optional<MessageHead> parse_request_head(std::span<const uint8_t> head);
+//
+// `select` lists field names (any case) whose value the caller wants, most wanted first: the
+// value of the first field line carrying the most wanted name present goes to selected_value.
+// Only these names are looked at; an empty list (the default) adds no work.
+std::optional<MessageHead> parse_request_head(std::span<const uint8_t> head,
+                                              std::span<const std::string> select = {});
 std::optional<MessageHead> parse_response_head(std::span<const uint8_t> head);
 
 enum class BodyKind : uint8_t { kNone, kLength, kChunked, kUntilClose };

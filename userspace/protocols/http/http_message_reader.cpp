@@ -105,7 +105,7 @@ void MessageReader::on_line_complete(uint64_t ts) {
 
 void MessageReader::head_complete(uint64_t ts) {
   std::optional<MessageHead> head = role_ == StreamRole::kRequests
-                                        ? parse_request_head(buf_.bytes())
+                                        ? parse_request_head(buf_.bytes(), select_)
                                         : parse_response_head(buf_.bytes());
   if (!head) {
     head_failed(malformed());

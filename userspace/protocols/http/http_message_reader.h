@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 
 #include "protocols/http/http_body_framer.h"
 #include "protocols/http/http_boundary_finder.h"
@@ -55,6 +56,10 @@ class MessageReader {
  public:
   explicit MessageReader(StreamRole role) : role_(role) {}
 
+  // Request heads: the field names whose value goes to MessageHead::selected_value (see
+  // parse_request_head). `names` must outlive the reader; empty by default.
+  void select_fields(std::span<const std::string> names) { select_ = names; }
+
   void feed(std::span<const uint8_t> captured, uint64_t uncaptured, uint64_t ts,
             MessageReaderListener& listener);
   void make_opaque() { opaque_ = true; }
@@ -102,6 +107,7 @@ class MessageReader {
   std::size_t replay_pos_ = 0;
   StreamBuffer pending_replay_;  // queued by a step; goes in front of replay_
   MessageReaderListener* listener_ = nullptr;
+  std::span<const std::string> select_;
 };
 
 }  // namespace redeye::http

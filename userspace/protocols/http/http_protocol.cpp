@@ -1,11 +1,16 @@
 #include "protocols/http/http_protocol.h"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
 #include "config/config.h"
 #include "discovery/service_registry.h"
 #include "metrics/self_metrics.h"
 #include "protocols/http/http_client_metrics.h"
 #include "protocols/http/http_server_conversation.h"
 #include "protocols/http/http_server_metrics.h"
+#include "protocols/http/http_user_metrics.h"
 
 namespace redeye::http {
 namespace {
@@ -13,14 +18,23 @@ namespace {
 // Routes one connection's parser output to the metrics, with the connection's identity.
 class ServerSink : public HttpEventSink {
  public:
-  ServerSink(const protocols::ConnectionInfo& conn, HttpServerMetrics& metrics, SelfMetrics& self)
-      : server_{conn.service, conn.local_port}, metrics_(metrics), self_(self) {}
+  // `users`: the service's per-user counting, or nullptr when it has none.
+  ServerSink(const protocols::ConnectionInfo& conn, HttpServerMetrics& metrics, SelfMetrics& self,
+             HttpUserMetrics::ServiceUsers* users)
+      : server_{conn.service, conn.local_port},
+        metrics_(metrics),
+        self_(self),
+        users_(users),
+        client_address_(users ? conn.remote_address : std::string()) {}
   void on_request_started(const HttpRequestHead& head) override {
     metrics_.request_started(server_, head.method);
   }
   void on_exchange(const HttpExchange& exchange) override {
     metrics_.request_ended(server_, exchange.request.method);
     metrics_.record(server_, exchange);
+    if (users_) {
+      users_->record(exchange.request.user_identity_source, client_address_, exchange.status_code);
+    }
   }
   void on_request_abandoned(const HttpRequestHead& head) override {
     metrics_.request_ended(server_, head.method);
@@ -31,6 +45,8 @@ class ServerSink : public HttpEventSink {
   ServerIdentity server_;
   HttpServerMetrics& metrics_;
   SelfMetrics& self_;
+  HttpUserMetrics::ServiceUsers* users_;
+  std::string client_address_;
 };
 
 // The calling side: exchanges go to the client metrics; active requests are a server notion.
@@ -63,7 +79,10 @@ class ClientSink : public HttpEventSink {
 template <typename Sink>
 class Conversation : public protocols::Conversation {
  public:
-  Conversation(Sink sink, bool client) : sink_(std::move(sink)), client_(client) {}
+  // identity_headers: what the parser keeps of request heads (HttpRequestHead's
+  // user_identity_source); empty for all but servers whose users are counted.
+  Conversation(Sink sink, bool client, std::vector<std::string> identity_headers = {})
+      : sink_(std::move(sink)), client_(client), parser_(std::move(identity_headers)) {}
   void on_inbound(const protocols::Chunk& c) override { feed(!client_, c); }
   void on_outbound(const protocols::Chunk& c) override { feed(client_, c); }
   void on_close(uint64_t ts_ns) override { parser_.on_close(ts_ns, sink_); }
@@ -87,20 +106,42 @@ class HttpHandler : public protocols::ProtocolHandler {
   explicit HttpHandler(const protocols::ProtocolContext& context)
       : self_(context.self),
         server_metrics_(context.registry, context.config.route_limit, context.self),
-        client_metrics_(context.registry) {}
+        client_metrics_(context.registry),
+        users_(make_user_metrics(context)) {}
   std::unique_ptr<protocols::Conversation> open(const protocols::ConnectionInfo& conn) override {
     if (conn.role == protocols::Role::kClient) {
       return std::make_unique<Conversation<ClientSink>>(ClientSink(conn, client_metrics_, self_),
                                                         true);
     }
-    return std::make_unique<Conversation<ServerSink>>(ServerSink(conn, server_metrics_, self_),
-                                                      false);
+    HttpUserMetrics::ServiceUsers* users = users_ ? users_->service(conn.service) : nullptr;
+    return std::make_unique<Conversation<ServerSink>>(
+        ServerSink(conn, server_metrics_, self_, users), false,
+        users ? users->identity_headers() : std::vector<std::string>());
   }
 
  private:
+  // Per-user counting, when a rule asks for it.
+  static std::shared_ptr<HttpUserMetrics> make_user_metrics(
+      const protocols::ProtocolContext& context) {
+    const Config& config = context.config;
+    if (std::none_of(config.services.begin(), config.services.end(),
+                     [](const ServiceRule& rule) { return rule.users.enabled(); })) {
+      return nullptr;
+    }
+    if (config.users_hash_key.empty()) {
+      spdlog::info(
+          "users: no users_hash_key_file: user labels are hashed with a random key and change "
+          "when redeye restarts");
+    }
+    auto users = std::make_shared<HttpUserMetrics>(config.users_hash_key, context.self);
+    if (context.add_collectable) context.add_collectable(users);
+    return users;
+  }
+
   SelfMetrics& self_;
   HttpServerMetrics server_metrics_;
   HttpClientMetrics client_metrics_;
+  std::shared_ptr<HttpUserMetrics> users_;
 };
 
 }  // namespace

@@ -53,10 +53,17 @@ struct Pending {
 }  // namespace
 
 struct HttpServerConversation::State {
+  explicit State(std::shared_ptr<const std::vector<std::string>> identity_headers)
+      : select(std::move(identity_headers)) {
+    if (select) inbound.select_fields(*select);
+  }
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
+
   struct InboundListener : MessageReaderListener {
     explicit InboundListener(State& s) : state(s) {}
     BodyFraming on_head(const MessageHead& head, uint64_t first_byte_ts) override {
-      state.start_request(head.method, head.target, first_byte_ts);
+      state.start_request(head.method, head.target, first_byte_ts, head.selected_value);
       return request_body_framing(head);
     }
     void on_body(uint64_t n) override { state.add_request_body(n); }
@@ -65,7 +72,7 @@ struct HttpServerConversation::State {
                          bool head_delivered) override {
       state.sink->on_anomaly(cause);
       if (!head_delivered && start_line != nullptr) {
-        state.start_request(start_line->method, start_line->target, first_byte_ts);
+        state.start_request(start_line->method, start_line->target, first_byte_ts, {});
       }
       state.inbound_seq = 0;
     }
@@ -97,7 +104,8 @@ struct HttpServerConversation::State {
     State& state;
   };
 
-  void start_request(const std::string& method, const std::string& target, uint64_t ts) {
+  void start_request(const std::string& method, const std::string& target, uint64_t ts,
+                     const std::string& identity_source) {
     inbound_seq = 0;
     if (tracked_count >= kMaxPendingRequests) {
       sink->on_anomaly(HttpAnomaly::kTooManyPipelined);
@@ -113,6 +121,7 @@ struct HttpServerConversation::State {
     p.seq = next_seq++;
     p.head.method = method;
     p.head.target = target;
+    p.head.user_identity_source = identity_source;
     p.start_ns = ts;
     const std::string_view canonical = canonical_method(method);
     p.is_head = canonical == "HEAD";
@@ -191,6 +200,7 @@ struct HttpServerConversation::State {
     while (!pending.empty()) abandon_front();
   }
 
+  std::shared_ptr<const std::vector<std::string>> select;  // kept alive for inbound
   HttpEventSink* sink = nullptr;
   InboundListener inbound_listener{*this};
   OutboundListener outbound_listener{*this};
@@ -211,7 +221,12 @@ struct HttpServerConversation::State {
   uint64_t last_outbound_ts = 0;
 };
 
-HttpServerConversation::HttpServerConversation() : state_(std::make_unique<State>()) {}
+HttpServerConversation::HttpServerConversation() : state_(std::make_unique<State>(nullptr)) {}
+HttpServerConversation::HttpServerConversation(std::vector<std::string> identity_headers)
+    : identity_headers_(identity_headers.empty() ? nullptr
+                                                 : std::make_shared<const std::vector<std::string>>(
+                                                       std::move(identity_headers))),
+      state_(std::make_unique<State>(identity_headers_)) {}
 HttpServerConversation::~HttpServerConversation() = default;
 HttpServerConversation::HttpServerConversation(HttpServerConversation&&) noexcept = default;
 HttpServerConversation& HttpServerConversation::operator=(HttpServerConversation&&) noexcept =
@@ -220,7 +235,7 @@ HttpServerConversation& HttpServerConversation::operator=(HttpServerConversation
 void HttpServerConversation::on_inbound(std::span<const uint8_t> captured, uint64_t uncaptured,
                                         uint64_t ts_ns, HttpEventSink& sink) {
   if (captured.empty() && uncaptured == 0) return;
-  if (!state_) state_ = std::make_unique<State>();
+  if (!state_) state_ = std::make_unique<State>(identity_headers_);
   state_->sink = &sink;
   state_->inbound.feed(captured, uncaptured, ts_ns, state_->inbound_listener);
 }
@@ -228,7 +243,7 @@ void HttpServerConversation::on_inbound(std::span<const uint8_t> captured, uint6
 void HttpServerConversation::on_outbound(std::span<const uint8_t> captured, uint64_t uncaptured,
                                          uint64_t ts_ns, HttpEventSink& sink) {
   if (captured.empty() && uncaptured == 0) return;
-  if (!state_) state_ = std::make_unique<State>();
+  if (!state_) state_ = std::make_unique<State>(identity_headers_);
   state_->sink = &sink;
   state_->last_outbound_ts = ts_ns;
   state_->outbound.feed(captured, uncaptured, ts_ns, state_->outbound_listener);
@@ -236,14 +251,14 @@ void HttpServerConversation::on_outbound(std::span<const uint8_t> captured, uint
 
 void HttpServerConversation::on_close(uint64_t, HttpEventSink& sink) {
   if (!state_) {
-    state_ = std::make_unique<State>();
+    state_ = std::make_unique<State>(identity_headers_);
     return;
   }
   State& s = *state_;
   s.sink = &sink;
   if (s.outbound.in_until_close_body()) s.response_end(s.last_outbound_ts);
   s.abandon_all();
-  state_ = std::make_unique<State>();
+  state_ = std::make_unique<State>(identity_headers_);
 }
 
 }  // namespace redeye::http

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
+#include <vector>
 
 #include "protocols/http/http_events.h"
 
@@ -14,6 +16,9 @@ namespace redeye::http {
 class HttpServerConversation {
  public:
   HttpServerConversation();
+  // Keeps the value of the first of `identity_headers` (any case, most wanted first) that a
+  // request carries in HttpRequestHead::user_identity_source. Other fields are not looked at.
+  explicit HttpServerConversation(std::vector<std::string> identity_headers);
   ~HttpServerConversation();
   HttpServerConversation(HttpServerConversation&&) noexcept;
   HttpServerConversation& operator=(HttpServerConversation&&) noexcept;
@@ -29,6 +34,7 @@ class HttpServerConversation {
 
  private:
   struct State;
+  std::shared_ptr<const std::vector<std::string>> identity_headers_;  // null: none
   std::unique_ptr<State> state_;  // null only in a moved-from object (recreated on use)
 };
 

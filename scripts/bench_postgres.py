@@ -1,0 +1,433 @@
+#!/usr/bin/python3
+"""PostgreSQL overhead benchmark for redeye (driven by scripts/bench_postgres.sh).
+
+A private PostgreSQL 15 (as in tests/integration/test_postgres.py: temp dir, free loopback
+port, fsync off) is loaded by `pgbench -M prepared -c C -j 1 -T D` running pgbench's own
+tpcb-like script. Three arms are run in alternation for ROUNDS rounds (the order is rotated
+every round so slow drift of the machine does not favour one arm):
+
+  none   no agent
+  empty  `redeye run --bench-empty-probes`: the same probes attached, every program returns
+         at once: the tracepoint floor of this machine
+  full   `redeye run` with a config naming pgbench ("shop-app") and postgres ("shop-db"):
+         every statement is parsed twice, from the client's and from the server's side
+
+pgbench gets its script through a FIFO and is released only once the agent follows it, so
+its connections are measured from their first byte (in the other arms at once).
+
+Reported: median transactions/s per arm and the ratio full/none (bar >= 0.95); for the full
+agent the CPU it used per query (utime+stime from /proc/<pid>/stat over the run / SQL
+statements pgbench completed, 7 per transaction), VmRSS at the end, the operations it
+counted (client + server side) against what pgbench ran, and redeye_events_dropped_total.
+
+Pinning (default when the machine has >= 2 CPUs, PIN=0 disables): postgres on CPU 0,
+pgbench on CPU 1, the agent unpinned.
+
+Standard library only; run with /usr/bin/python3 as root.
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import resource
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import harness as h  # noqa: E402
+import test_postgres as pgt  # noqa: E402
+import bench_http  # noqa: E402  (write_section, cpu_model, loadavg)
+
+h.LOG_STREAM = sys.stderr  # stdout carries only the Markdown
+
+SECTION = "PostgreSQL benchmark"
+ARMS = ("none", "empty", "full")
+ARM_TITLE = {"none": "no agent", "empty": "`redeye run --bench-empty-probes`",
+             "full": "`redeye run` (full agent, client + server side)"}
+BARS = dict(ratio=0.95)
+STATEMENTS_PER_TX = sum(pgt.TPCB_OPS.values())
+
+
+def env_int(name, default):
+    v = os.environ.get(name)
+    return int(v) if v not in (None, "") else default
+
+
+def pg_version():
+    try:
+        r = subprocess.run([pgt.POSTGRES, "--version"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=10)
+        m = re.search(r"\(PostgreSQL\) (\S+)", r.stdout.decode())
+        return m.group(1) if m else "?"
+    except Exception:
+        return "?"
+
+
+def other_agents(own_pid=None):
+    """Pids of redeye agents this benchmark did not start (they trace our processes too)."""
+    pids = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit() or int(d) == own_pid:
+            continue
+        try:
+            if os.path.basename(os.readlink(f"/proc/{d}/exe")) == "redeye":
+                pids.append(int(d))
+        except OSError:
+            continue
+    return pids
+
+
+class CpuSnapshot:
+    """Machine CPU time (user+nice+system) and the part of it that is ours: the postgres
+    process tree (live processes plus what the postmaster reaped), pgbench (a child of this
+    script), the agent. The rest is other processes competing for the 2 CPUs."""
+
+    def __init__(self, pg, agent_pid, clk_tck):
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        self.machine = (v[0] + v[1] + v[2]) / clk_tck
+        self.steal = (v[7] if len(v) > 7 else 0) / clk_tck
+        ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+        ticks = 0
+        for d in os.listdir("/proc"):
+            if not d.isdigit():
+                continue
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            pid, pgrp = int(d), int(fields[2])
+            if pgrp == pg.proc.pid or pid == agent_pid:
+                ticks += int(fields[11]) + int(fields[12])
+                if pid == pg.proc.pid:  # backends that exited
+                    ticks += int(fields[13]) + int(fields[14])
+        self.ours = ticks / clk_tck + ru.ru_utime + ru.ru_stime
+
+    @staticmethod
+    def other_pct(a, b, seconds):
+        return max(0.0, (b.machine - a.machine) - (b.ours - a.ours)) / seconds * 100.0
+
+    @staticmethod
+    def steal_pct(a, b, seconds):
+        return (b.steal - a.steal) / seconds * 100.0
+
+
+def maintenance(pg):
+    """The same database state before every run: no dead rows, no history, clean buffers."""
+    pg.sql("TRUNCATE pgbench_history")
+    pg.sql("VACUUM ANALYZE pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history")
+    pg.sql("CHECKPOINT", db="postgres")
+
+
+def counted_ops(metrics, port):
+    total = 0.0
+    for fam in (pgt.CLIENT, pgt.SERVER):
+        total += h.total(metrics, fam + "_count", db_system_name="postgresql",
+                         server_port=str(port))
+    return total
+
+
+def run_arm(arm, args, pg, workdir, script, pin, clk_tck):
+    res = dict(arm=arm)
+    agent = None
+    bench = None
+    maintenance(pg)
+    res["other_agents"] = len(other_agents())
+    try:
+        if arm != "none":
+            config = os.path.join(workdir, "redeye.yaml")
+            with open(config, "w") as f:
+                f.write(pgt.agent_config(pg.port, use_interval="1s"))
+            extra = ["--bench-empty-probes"] if arm == "empty" else []
+            agent = h.Agent(args.redeye, args=["--config", config] + extra, log_level="warn",
+                            workdir=workdir)
+            agent.start(timeout=30)
+            if arm == "full":
+                pgt.wait_for_service(agent, "shop-db")
+            time.sleep(1.0)  # let attach-time work finish
+            ops0 = counted_ops(agent.scrape(), pg.port)
+        argv = ["-M", "prepared", "-c", str(args.clients), "-j", "1", "-T", str(args.duration)]
+        bench = pgt.FifoPgbench(pg, workdir, argv, script)
+        if pin:
+            subprocess.run(["taskset", "-p", "-c", "1", str(bench.proc.pid)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
+        if arm == "full":  # (empty programs see no process events: nothing to wait for)
+            pgt.wait_for_service(agent, "shop-app")
+        if agent is not None:
+            t0 = h.proc_cpu_ticks(agent.pid)
+        snap0 = CpuSnapshot(pg, agent.pid if agent is not None else None, clk_tck)
+        w0 = time.monotonic()
+        bench.release()
+        out = bench.wait(timeout=args.duration + 120)
+        wall = time.monotonic() - w0
+        snap1 = CpuSnapshot(pg, agent.pid if agent is not None else None, clk_tck)
+        res["other_pct"] = CpuSnapshot.other_pct(snap0, snap1, wall)
+        res["steal_pct"] = CpuSnapshot.steal_pct(snap0, snap1, wall)
+        others = other_agents(agent.pid if agent is not None else None)
+        res["other_agents"] = max(res["other_agents"], len(others))
+        if bench.proc.returncode != 0:
+            raise h.TestFailure(f"pgbench failed ({bench.proc.returncode}):\n{out}")
+        r = pgt.pgbench_result(out)
+        res.update(tps=r["tps"], tx=r["processed"], failed=r["failed"], wall=wall)
+        if agent is not None:
+            if not agent.alive():
+                raise h.TestFailure(f"agent died during the run:\n{agent.stderr()[-3000:]}")
+            t1 = h.proc_cpu_ticks(agent.pid)
+            queries = max(r["processed"] * STATEMENTS_PER_TX, 1)
+            res["cpu_s"] = (t1 - t0) / clk_tck
+            res["cpu_us_per_query"] = res["cpu_s"] * 1e6 / queries
+            res["rss_mib"] = h.proc_rss_kib(agent.pid) / 1024.0
+            # Let the last events drain, then compare what was counted with what ran.
+            want = 2 * queries if arm == "full" else 0
+            deadline = time.monotonic() + 10
+            while True:
+                m = agent.scrape()
+                counted = counted_ops(m, pg.port) - ops0
+                if counted >= want or time.monotonic() > deadline:
+                    break
+                time.sleep(0.5)
+            res["counted"] = counted
+            res["expected"] = want
+            drops = h.select(m, "redeye_events_dropped_total")
+            res["drops"] = int(sum(drops.values())) if drops else None
+            perr = h.select(m, "redeye_parse_errors_total", protocol="postgresql")
+            res["parse_errors"] = int(sum(perr.values())) if perr else 0
+            res["exit_code"] = agent.stop()
+    finally:
+        if bench is not None:
+            bench.kill()
+        if agent is not None:
+            agent.stop()
+    return res
+
+
+def paired_ratios(results):
+    """Per round: each arm's tps / the no-agent tps of the same round (runs of a round are
+    adjacent in time, so slow drift of the machine cancels out)."""
+    out = {a: [] for a in ARMS}
+    for rnd in sorted({r["round"] for r in results}):
+        runs = {r["arm"]: r for r in results if r["round"] == rnd}
+        if "none" not in runs or not runs["none"]["tps"]:
+            continue
+        for a, r in runs.items():
+            out[a].append(r["tps"] / runs["none"]["tps"])
+    return out
+
+
+def verdict(ok):
+    return "PASS" if ok else "**FAIL**"
+
+
+def markdown(args, results, pin, started, load_before):
+    by = {a: [r for r in results if r["arm"] == a] for a in ARMS}
+    med = {a: statistics.median(r["tps"] for r in by[a]) for a in ARMS if by[a]}
+    base = med.get("none")
+    lines = [f"## {SECTION}", ""]
+    lines.append(f"Generated by `scripts/bench_postgres.sh` (ROUNDS={args.rounds} D={args.duration} "
+                 f"CLIENTS={args.clients} SCALE={args.scale}) on {started:%Y-%m-%d %H:%M} UTC.")
+    lines.append("")
+    lines.append(f"- Machine: kernel `{platform.release()}`, {os.cpu_count()} CPUs, "
+                 f"{bench_http.cpu_model()}")
+    lines.append(f"- Server: PostgreSQL {pg_version()} (Debian), private data directory, "
+                 "`fsync=off`, `synchronous_commit=off`, `autovacuum=off` (history truncated, "
+                 "tables vacuumed and a checkpoint before every run), TCP on 127.0.0.1, SCRAM "
+                 "authentication, SSLRequest refused (`sslmode=prefer`, server without TLS)")
+    lines.append(f"- Load: `pgbench -n -M prepared -c {args.clients} -j 1 -T {args.duration}` with "
+                 f"pgbench's tpcb-like script (7 statements per transaction), scale {args.scale}, "
+                 f"{args.rounds} rounds, the arms alternated (order rotated each round)")
+    lines.append("- Pinning: " + ("postgres on CPU 0, pgbench on CPU 1, agent unpinned (taskset)"
+                                  if pin else "none"))
+    lines.append("- Full agent: services `shop-app` (pgbench, client side) and `shop-db` "
+                 "(postgres, server side) followed: every statement is parsed on both sides")
+    lines.append(f"- Background load: 1-minute load average {load_before:.2f} before the run")
+    lines.append("")
+    disturbed = sum(1 for r in results if r.get("other_agents"))
+    if load_before > 0.5 or disturbed:
+        lines.append(f"> **Warning:** the machine was not quiet (load average {load_before:.2f} "
+                     f"before the run; another redeye agent was running during {disturbed} of "
+                     f"{len(results)} runs): these numbers are not representative.")
+        lines.append("")
+    other_max = max((r["other_pct"] for r in results), default=0.0)
+    if other_max > 10.0:
+        lines.append(f"> **Note:** during some runs other processes used up to {other_max:.0f}% of "
+                     "a CPU (see the table): they compete with postgres, pgbench and the agent "
+                     "for the 2 CPUs.")
+        lines.append("")
+    paired = paired_ratios(results)
+    lines.append("| arm | median transactions/s | vs no agent (median/median) | vs no agent "
+                 "(median of per-round ratios) | spread (max-min)/median | other processes' "
+                 "CPU (median) | per round (tps) |")
+    lines.append("|---|---:|---:|---:|---:|---:|---|")
+    for a in ARMS:
+        if not by[a]:
+            continue
+        vals = [r["tps"] for r in by[a]]
+        ratio = med[a] / base if base else float("nan")
+        pr = statistics.median(paired[a]) if paired.get(a) else float("nan")
+        spread = (max(vals) - min(vals)) / med[a] if med[a] else float("nan")
+        other = statistics.median(r["other_pct"] for r in by[a])
+        lines.append(f"| {ARM_TITLE[a]} | {med[a]:,.0f} | {ratio:.3f} | {pr:.3f} | {spread:.1%} | "
+                     f"{other:.0f}% | " + ", ".join(f"{v:,.0f}" for v in vals) + " |")
+    lines.append("")
+    full = by["full"]
+    empty_cpu = [r["cpu_us_per_query"] for r in by["empty"]]
+    if full:
+        ratio = med["full"] / base if base else float("nan")
+        paired_full = statistics.median(paired["full"]) if paired.get("full") else float("nan")
+        cpu = statistics.median(r["cpu_us_per_query"] for r in full)
+        rss = max(r["rss_mib"] for r in full)
+        drops_known = all(r["drops"] is not None for r in full)
+        drops = sum(r["drops"] or 0 for r in full)
+        exact = all(r["counted"] == r["expected"] for r in full)
+        counted = ", ".join(f"{r['counted']:,.0f}/{r['expected']:,}" for r in full)
+        perr = sum(r["parse_errors"] for r in full)
+        failed = sum(r["failed"] for r in results)
+        lines.append("Full agent:")
+        lines.append("")
+        lines.append("| measure | value | bar | |")
+        lines.append("|---|---:|---:|---|")
+        lines.append(f"| throughput vs no agent (median/median) | {ratio:.3f} | "
+                     f">= {BARS['ratio']} | {verdict(ratio >= BARS['ratio'])} |")
+        lines.append(f"| throughput vs no agent (median of per-round ratios) | {paired_full:.3f} | "
+                     f">= {BARS['ratio']} | {verdict(paired_full >= BARS['ratio'])} |")
+        lines.append(f"| agent CPU per query (median over rounds; both sides parsed) | "
+                     f"{cpu:.2f} µs | | |")
+        lines.append(f"| agent CPU per transaction (7 queries) | {cpu * STATEMENTS_PER_TX:.1f} µs "
+                     "| | |")
+        lines.append(f"| agent RSS at the end of a run (max) | {rss:.1f} MiB | | |")
+        if by["empty"] and base:
+            floor = med["empty"] / base
+            lines.append(f"| for reference: empty-probes throughput vs no agent | {floor:.3f} | | |")
+            lines.append(f"| for reference: full agent vs empty probes | {med['full'] / med['empty']:.3f} "
+                         "| | |")
+        if empty_cpu:
+            lines.append(f"| for reference: empty-probes agent CPU per query | "
+                         f"{statistics.median(empty_cpu):.2f} µs | | |")
+        lines.append(f"| operations counted / run (client + server side), per round | {counted} | "
+                     f"equal | {verdict(exact)} |")
+        lines.append(f"| redeye_parse_errors_total{{protocol=\"postgresql\"}} (sum over rounds) | "
+                     f"{perr} | 0 | {verdict(perr == 0)} |")
+        lines.append(f"| redeye_events_dropped_total (sum over rounds) | "
+                     f"{drops if drops_known else 'missing'} | 0 | "
+                     f"{verdict(drops_known and drops == 0)} |")
+        lines.append(f"| pgbench failed transactions, all arms | {failed} | 0 | "
+                     f"{verdict(failed == 0)} |")
+        lines.append("")
+    lines.append("CPU per query = (utime+stime of the agent over the pgbench run, from "
+                 "/proc/<pid>/stat) / (transactions x 7); it covers both the client's and the "
+                 "server's copy of each statement. In-kernel probe time is charged to postgres "
+                 "and pgbench (syscall context) and shows up as lower throughput, not as agent "
+                 "CPU. \"Other processes' CPU\" is machine user+system time not used by postgres, "
+                 "pgbench or the agent, in % of one CPU. When the spread of the no-agent arm is "
+                 "larger than the gap between the arms, the ratios are within this machine's "
+                 "run-to-run noise.")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--redeye", required=True)
+    ap.add_argument("--rounds", type=int, default=env_int("ROUNDS", 5))
+    ap.add_argument("--duration", type=int, default=env_int("D", 10), help="seconds per run")
+    ap.add_argument("--clients", type=int, default=env_int("CLIENTS", 8))
+    ap.add_argument("--scale", type=int, default=env_int("SCALE", 10))
+    ap.add_argument("--write", action="store_true", help=f"replace the '{SECTION}' section of --doc")
+    ap.add_argument("--doc", default=os.path.join(ROOT, "docs", "BENCHMARKS.md"))
+    args = ap.parse_args()
+
+    if os.geteuid() != 0:
+        print("bench: must run as root (the agent loads eBPF programs)", file=sys.stderr)
+        return 1
+    if args.rounds < 1 or args.duration < 1 or args.clients < 1 or args.scale < 1:
+        print("bench: ROUNDS, D, CLIENTS and SCALE must be >= 1", file=sys.stderr)
+        return 1
+    for tool in (pgt.INITDB, pgt.POSTGRES, pgt.PGBENCH, pgt.PSQL):
+        if not os.access(tool, os.X_OK):
+            print(f"bench: {tool} missing (apt-get install -y postgresql postgresql-contrib)",
+                  file=sys.stderr)
+            return 1
+    ncpu = os.cpu_count() or 1
+    pin = ncpu >= 2 and os.environ.get("PIN", "1") != "0" and os.access("/usr/bin/taskset", os.X_OK)
+    h.install_signal_handlers()
+    clk_tck = os.sysconf("SC_CLK_TCK")
+    started = datetime.datetime.now(datetime.timezone.utc)
+    load_before = bench_http.loadavg()
+    if load_before > 0.5:
+        h.log(f"WARNING: load average is {load_before:.2f} before the benchmark: "
+              "other processes will distort the numbers")
+    total_s = args.rounds * len(ARMS) * (args.duration + 6)
+    h.log(f"bench: {args.rounds} rounds x {len(ARMS)} arms x {args.duration}s "
+          f"(about {total_s // 60}m{total_s % 60:02d}s), pinning {'on' if pin else 'off'}")
+
+    workdir = tempfile.mkdtemp(prefix="redeye-bench-pg-")
+    os.chmod(workdir, 0o755)
+    # autovacuum off: it would start at random moments; maintenance() runs before each run.
+    pg = pgt.PgServer(extra_settings=["autovacuum=off"], taskset_cpu=0 if pin else None)
+    results = []
+    try:
+        pg.start()
+        h.log(f"pgbench -i -s {args.scale}")
+        pg.pgbench_init(scale=args.scale)
+        script = pgt.tpcb_script()
+        h.log("warm-up run (discarded)")
+        warm = pgt.FifoPgbench(pg, workdir, ["-M", "prepared", "-c", str(args.clients), "-j", "1",
+                                             "-T", str(min(args.duration, 3))], script)
+        warm.release()
+        warm.wait(timeout=60)
+        for rnd in range(args.rounds):
+            order = [ARMS[(i + rnd) % len(ARMS)] for i in range(len(ARMS))]
+            for arm in order:
+                r = run_arm(arm, args, pg, workdir, script, pin, clk_tck)
+                r["round"] = rnd + 1
+                results.append(r)
+                extra = ""
+                if "cpu_us_per_query" in r:
+                    extra = (f", agent {r['cpu_us_per_query']:.2f} CPU-us/query, "
+                             f"RSS {r['rss_mib']:.1f} MiB, counted {r['counted']:.0f}/"
+                             f"{r['expected']}, drops {r['drops']}, parse errors "
+                             f"{r['parse_errors']}")
+                if r["other_agents"]:
+                    extra += f", WARNING: {r['other_agents']} other redeye agent(s) running"
+                h.log(f"round {rnd + 1} {arm:>5}: {r['tps']:,.0f} tps ({r['tx']} transactions, "
+                      f"{r['failed']} failed, other processes {r['other_pct']:.0f}% CPU, steal "
+                      f"{r['steal_pct']:.0f}%){extra}")
+    except KeyboardInterrupt:
+        print("bench: interrupted", file=sys.stderr)
+        return 130
+    except h.TestFailure as e:
+        print(f"bench: {e}", file=sys.stderr)
+        return 1
+    finally:
+        pg.cleanup()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    section = markdown(args, results, pin, started, load_before)
+    print()
+    print(section)
+    if args.write:
+        named = getattr(bench_http, "write_section_named", None)
+        if named is not None:
+            named(args.doc, SECTION, section)
+        else:  # older bench_http: write_section replaces the section its SECTION names
+            saved, bench_http.SECTION = bench_http.SECTION, SECTION
+            try:
+                bench_http.write_section(args.doc, section)
+            finally:
+                bench_http.SECTION = saved
+        h.log(f"wrote section '{SECTION}' to {args.doc}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

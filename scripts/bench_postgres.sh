@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# PostgreSQL overhead benchmark: a private PostgreSQL loaded by pgbench -M prepared, with no
+# agent and with the full agent (measuring pgbench and postgres), alternated.
+#
+#   sudo scripts/bench_postgres.sh [--write]   --write: update docs/BENCHMARKS.md
+#
+#   ROUNDS       rounds of the two arms (default 5)
+#   D            seconds per pgbench run (default 10)
+#   CLIENTS      pgbench clients (default 8)
+#   SCALE        pgbench scale factor (default 10)
+#   PIN=0        do not pin postgres/pgbench to CPUs 0/1 (default: pin when >= 2 CPUs)
+#   REDEYE       use this redeye binary instead of building one
+#   BUILD_DIR    as in build.sh
+# Markdown goes to stdout, progress to stderr. See scripts/bench_postgres.py.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-"$ROOT/build"}
+export BUILD_DIR
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "bench_postgres.sh: run as root (sudo scripts/bench_postgres.sh): the agent loads eBPF programs" >&2
+  exit 1
+fi
+
+if [[ -z "${REDEYE:-}" ]]; then
+  bash "$ROOT/scripts/build.sh" >&2
+  REDEYE="$BUILD_DIR/userspace/redeye"
+fi
+
+exec /usr/bin/python3 "$ROOT/scripts/bench_postgres.py" --redeye "$REDEYE" "$@"

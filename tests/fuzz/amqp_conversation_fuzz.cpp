@@ -1,0 +1,256 @@
+// libFuzzer target for the AMQP 0-9-1 conversation (userspace/protocols/amqp).
+//
+// Input layout:
+//   byte 0-1  client->broker stream length L (little endian; clamped to what is there)
+//   byte 2-5  seed of the generator that picks chunk sizes, directions and uncaptured counts
+//   byte 6    maximum chunk size - 1 (chunks are 1..byte6+1 bytes)
+//   byte 7    flags: bit 0 = insert uncaptured gaps, bit 1 = interleave directions randomly
+//             (otherwise all client->broker bytes first), bit 2 = occasionally huge gaps,
+//             bit 3 = play the server role (the broker process) instead of the client
+//   then      L bytes of client->broker stream, the rest is the broker->client stream
+//
+// Checked properties (abort on violation):
+//   * the in-flight count the events imply never goes negative and always equals what the
+//     conversation holds; after on_close nothing is held (deliveries, confirms, channels);
+//   * the memory limits hold (channels, deliveries, confirms, consumers);
+//   * durations never exceed the time that went by; names are shortstr-sized;
+//   * for a connection seen from its protocol header that never loses sync, the events do not
+//     depend on how the streams are chunked, nor on the role.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocols/amqp/amqp_constants.h"
+#include "protocols/amqp/amqp_conversation.h"
+#include "protocols/amqp/amqp_events.h"
+#include "protocols/amqp/amqp_frame_decoder.h"
+
+namespace {
+
+using redeye::amqp::AmqpConversation;
+using redeye::amqp::AmqpEventSink;
+using redeye::amqp::Anomaly;
+using redeye::amqp::DeliveryKind;
+using redeye::amqp::Outcome;
+using redeye::protocols::Chunk;
+using redeye::protocols::Role;
+
+void check(bool condition, int line = __builtin_LINE()) {
+  if (condition) return;
+  std::fprintf(stderr, "amqp_conversation_fuzz: check failed at line %d\n", line);
+  std::abort();
+}
+
+class Rng {
+ public:
+  explicit Rng(uint32_t seed) : state_(seed == 0 ? 0x9e3779b9u : seed) {}
+  uint32_t next() {  // xorshift32
+    state_ ^= state_ << 13;
+    state_ ^= state_ >> 17;
+    state_ ^= state_ << 5;
+    return state_;
+  }
+  uint32_t below(uint32_t n) { return n == 0 ? 0 : next() % n; }
+
+ private:
+  uint32_t state_;
+};
+
+// Records events without durations; checks what can be checked per event.
+class CheckingSink : public AmqpEventSink {
+ public:
+  void on_published(std::string_view exchange) override {
+    name(exchange);
+    log.push_back("P " + std::string(exchange));
+  }
+  void on_confirmed(std::string_view exchange, bool nacked, uint64_t nanos) override {
+    name(exchange);
+    check(nanos <= elapsed);
+    log.push_back(std::string(nacked ? "N " : "C ") + std::string(exchange));
+  }
+  void on_consumed(std::string_view queue, DeliveryKind kind, bool in_flight_now) override {
+    name(queue);
+    if (in_flight_now) in_flight++;
+    log.push_back(std::string(kind == DeliveryKind::kGet ? "G " : "D ") + std::string(queue) +
+                  (in_flight_now ? " +" : ""));
+  }
+  void on_settled(std::string_view queue, Outcome outcome, bool requeue, uint64_t nanos) override {
+    name(queue);
+    check(nanos <= elapsed);
+    check(!(requeue && outcome == Outcome::kAck));
+    in_flight--;
+    check(in_flight >= 0);
+    log.push_back("S " + std::string(queue) + " " + std::to_string(static_cast<int>(outcome)) +
+                  (requeue ? " r" : ""));
+  }
+  void on_returned(std::string_view queue, uint64_t count) override {
+    name(queue);
+    check(count > 0);
+    in_flight -= static_cast<int64_t>(count);
+    check(in_flight >= 0);
+    log.push_back("R " + std::string(queue) + " " + std::to_string(count));
+  }
+  void on_dead_letter_delivered(std::string_view queue) override {
+    name(queue);
+    log.push_back("X " + std::string(queue));
+  }
+  void on_anomaly(Anomaly anomaly, uint64_t count) override {
+    check(anomaly < Anomaly::kCount && count > 0);
+    switch (anomaly) {
+      case Anomaly::kCaptureGap:
+      case Anomaly::kInvalidFrame:
+      case Anomaly::kOutOfSync:
+      case Anomaly::kBadFrameEnd:
+        lost_sync = true;  // chunking-dependent: not logged
+        return;
+      default:
+        log.push_back("A " + std::string(redeye::amqp::anomaly_name(anomaly)));
+    }
+  }
+
+  std::vector<std::string> log;
+  int64_t in_flight = 0;
+  uint64_t elapsed = 0;  // ts of the latest chunk - ts of the first
+  bool lost_sync = false;
+
+ private:
+  static void name(std::string_view s) { check(s.size() <= 255); }
+};
+
+struct Stream {
+  std::span<const uint8_t> bytes;
+  std::size_t pos = 0;
+  bool done() const { return pos >= bytes.size(); }
+};
+
+struct Options {
+  uint32_t seed = 0;
+  uint32_t max_chunk = 1;  // 0: each stream in one chunk
+  bool gaps = false;
+  bool interleave = false;
+  bool huge_gaps = false;
+  Role role = Role::kClient;
+};
+
+void check_holdings(const AmqpConversation& c, const CheckingSink& sink) {
+  check(c.channels() <= redeye::amqp::kMaxChannels);
+  check(c.unacked() <= redeye::amqp::kMaxUnacked);
+  check(c.pending_confirms() <= redeye::amqp::kMaxPendingConfirms);
+  check(c.consumers() <= redeye::amqp::kMaxConsumers);
+  check(static_cast<int64_t>(c.unacked()) == sink.in_flight);
+}
+
+// The client writes client->broker bytes; the broker reads them.
+void feed(AmqpConversation& conversation, Role role, bool to_broker, const Chunk& chunk) {
+  if (to_broker == (role == Role::kClient)) {
+    conversation.on_outbound(chunk);
+  } else {
+    conversation.on_inbound(chunk);
+  }
+}
+
+struct Result {
+  std::vector<std::string> log;
+  bool lost_sync = false;
+};
+
+// Feeds both streams in chunks chosen by the generator, then closes.
+Result run(Stream to_broker, Stream to_client, const Options& options) {
+  Rng rng(options.seed);
+  CheckingSink sink;
+  AmqpConversation conversation(options.role, sink);
+  const uint64_t start = 1000;
+  uint64_t ts = start;
+  while (!to_broker.done() || !to_client.done()) {
+    bool c2b = !to_broker.done();
+    if (options.interleave && !to_broker.done() && !to_client.done()) c2b = rng.below(2) == 0;
+    Stream& s = c2b ? to_broker : to_client;
+    const std::size_t left = s.bytes.size() - s.pos;
+    const std::size_t size = options.max_chunk == 0
+                                 ? left
+                                 : std::min<std::size_t>(left, 1 + rng.below(options.max_chunk));
+    uint64_t uncaptured = 0;
+    if (options.gaps && rng.below(8) == 0) {
+      uncaptured = options.huge_gaps && rng.below(4) == 0 ? rng.next() : rng.below(64);
+    }
+    const Chunk chunk{s.bytes.subspan(s.pos, size), uncaptured, ts};
+    // The uncaptured bytes are part of the stream: skip as many of the following bytes.
+    s.pos += size + std::min<uint64_t>(uncaptured, s.bytes.size() - s.pos - size);
+    sink.elapsed = ts - start;
+    feed(conversation, options.role, c2b, chunk);
+    check_holdings(conversation, sink);
+    ts += 1 + rng.below(3);
+  }
+  sink.elapsed = ts - start;
+  conversation.on_close(ts);
+  check(sink.in_flight == 0);
+  check(conversation.unacked() == 0 && conversation.pending_confirms() == 0);
+  check(conversation.channels() == 0 && conversation.consumers() == 0);
+  // A closed conversation starts afresh and stays consistent.
+  feed(conversation, options.role, true, Chunk{to_broker.bytes, 0, ts + 1});
+  feed(conversation, options.role, false, Chunk{to_client.bytes, 0, ts + 2});
+  sink.elapsed = ts + 2 - start;
+  check_holdings(conversation, sink);
+  conversation.on_close(ts + 3);
+  check(sink.in_flight == 0);
+  return {std::move(sink.log), sink.lost_sync};
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
+  if (size < 8) return 0;
+  const std::size_t declared = static_cast<std::size_t>(data[0]) | (std::size_t{data[1]} << 8);
+  Options options;
+  options.seed = static_cast<uint32_t>(data[2]) | (static_cast<uint32_t>(data[3]) << 8) |
+                 (static_cast<uint32_t>(data[4]) << 16) | (static_cast<uint32_t>(data[5]) << 24);
+  options.max_chunk = static_cast<uint32_t>(data[6]) + 1;
+  options.gaps = (data[7] & 1) != 0;
+  options.interleave = (data[7] & 2) != 0;
+  options.huge_gaps = (data[7] & 4) != 0;
+  options.role = (data[7] & 8) != 0 ? Role::kServer : Role::kClient;
+
+  const std::span<const uint8_t> payload(data + 8, size - 8);
+  const std::size_t split = std::min(declared, payload.size());
+  const Stream to_broker{payload.first(split)};
+  const Stream to_client{payload.subspan(split)};
+
+  run(to_broker, to_client, options);
+
+  // A connection seen from its start that stays in sync: the events depend neither on where
+  // the chunks are cut nor on which side is followed.
+  const std::string_view header = redeye::amqp::kProtocolHeader;
+  const bool fresh = to_broker.bytes.size() >= header.size() &&
+                     std::equal(header.begin(), header.end(), to_broker.bytes.begin());
+  if (fresh) {
+    Options whole = options;
+    whole.gaps = false;
+    whole.interleave = false;
+    whole.max_chunk = 0;
+    const Result reference = run(to_broker, to_client, whole);
+    if (!reference.lost_sync) {
+      Options chunked = whole;
+      chunked.max_chunk = options.max_chunk;
+      const Result cut = run(to_broker, to_client, chunked);
+      check(!cut.lost_sync && cut.log == reference.log);
+      Options other_role = whole;
+      other_role.role = options.role == Role::kClient ? Role::kServer : Role::kClient;
+      check(run(to_broker, to_client, other_role).log == reference.log);
+    }
+  }
+
+  // The boundary finder never points past the bytes and agrees with plausible_frame_start.
+  const redeye::amqp::AmqpFrameDecoder decoder;
+  const std::size_t boundary = decoder.find_boundary(payload);
+  check(boundary <= payload.size());
+  if (boundary < payload.size()) {
+    check(redeye::amqp::plausible_frame_start(payload.subspan(boundary)));
+  }
+  return 0;
+}

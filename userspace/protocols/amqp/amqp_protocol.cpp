@@ -1,0 +1,84 @@
+#include "protocols/amqp/amqp_protocol.h"
+
+#include "discovery/service_registry.h"
+#include "metrics/self_metrics.h"
+#include "protocols/amqp/amqp_conversation.h"
+#include "protocols/amqp/amqp_metrics.h"
+
+namespace redeye::amqp {
+namespace {
+
+// Routes one connection's events to the metrics, with the connection's service.
+class MetricsSink : public AmqpEventSink {
+ public:
+  MetricsSink(const ServiceInfo& service, AmqpMetrics& metrics, SelfMetrics& self)
+      : service_(service), metrics_(metrics), self_(self) {}
+
+  void on_published(std::string_view exchange) override { metrics_.published(service_, exchange); }
+  void on_confirmed(std::string_view exchange, bool nacked, uint64_t nanos) override {
+    metrics_.confirmed(service_, exchange, nacked, nanos);
+  }
+  void on_consumed(std::string_view queue, DeliveryKind kind, bool in_flight) override {
+    metrics_.consumed(service_, queue, kind);
+    if (in_flight) metrics_.in_flight(service_, queue, 1);
+  }
+  void on_settled(std::string_view queue, Outcome outcome, bool requeue, uint64_t nanos) override {
+    metrics_.in_flight(service_, queue, -1);
+    metrics_.settled(service_, queue, outcome, nanos);
+    if (!requeue && outcome != Outcome::kAck) {
+      metrics_.dead_lettered(
+          service_, queue,
+          outcome == Outcome::kReject ? DeadLetterReason::kRejected : DeadLetterReason::kNacked);
+    }
+  }
+  void on_returned(std::string_view queue, uint64_t count) override {
+    metrics_.in_flight(service_, queue, -static_cast<double>(count));
+  }
+  void on_dead_letter_delivered(std::string_view queue) override {
+    metrics_.dead_lettered(service_, queue, DeadLetterReason::kXDeathDelivered);
+  }
+  void on_anomaly(Anomaly anomaly, uint64_t count) override {
+    self_.parse_error("amqp", anomaly_name(anomaly), count);
+  }
+
+ private:
+  const ServiceInfo& service_;
+  AmqpMetrics& metrics_;
+  SelfMetrics& self_;
+};
+
+class ClientConversation : public protocols::Conversation {
+ public:
+  ClientConversation(const protocols::ConnectionInfo& conn, AmqpMetrics& metrics, SelfMetrics& self)
+      : sink_(conn.service, metrics, self), conversation_(protocols::Role::kClient, sink_) {}
+  void on_inbound(const protocols::Chunk& chunk) override { conversation_.on_inbound(chunk); }
+  void on_outbound(const protocols::Chunk& chunk) override { conversation_.on_outbound(chunk); }
+  void on_close(uint64_t ts_ns) override { conversation_.on_close(ts_ns); }
+
+ private:
+  MetricsSink sink_;
+  AmqpConversation conversation_;
+};
+
+class AmqpHandler : public protocols::ProtocolHandler {
+ public:
+  explicit AmqpHandler(const protocols::ProtocolContext& context)
+      : self_(context.self), metrics_(context.registry, context.self) {}
+  std::unique_ptr<protocols::Conversation> open(const protocols::ConnectionInfo& conn) override {
+    if (conn.role != protocols::Role::kClient) return nullptr;
+    return std::make_unique<ClientConversation>(conn, metrics_, self_);
+  }
+
+ private:
+  SelfMetrics& self_;
+  AmqpMetrics metrics_;
+};
+
+}  // namespace
+
+std::unique_ptr<protocols::ProtocolHandler> make_amqp_handler(
+    const protocols::ProtocolContext& context) {
+  return std::make_unique<AmqpHandler>(context);
+}
+
+}  // namespace redeye::amqp

@@ -1,0 +1,43 @@
+// PostgreSQL operation durations under OpenTelemetry database semantic-convention names, as
+// Prometheus exports them: db_client_operation_duration_seconds for services that query a
+// database, db_server_operation_duration_seconds for the database's own processes. Series are
+// created on first use and cached.
+#pragma once
+
+#include <prometheus/family.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "discovery/service_registry.h"
+
+namespace redeye::postgres {
+
+// Who took part, from the connection: for a client the database it talks to
+// (server_address/server_port = the connection's remote end), for the server its own port.
+struct DbEndpoint {
+  const ServiceInfo& service;
+  bool client;
+  std::string server_address;  // client only
+  uint16_t server_port;
+};
+
+class PostgresMetrics {
+ public:
+  explicit PostgresMetrics(prometheus::Registry& registry);
+
+  // The histogram for one operation name and error type ("" = success).
+  prometheus::Histogram& series(const DbEndpoint& endpoint, std::string_view operation,
+                                std::string_view error_type);
+
+ private:
+  prometheus::Family<prometheus::Histogram>& client_;
+  prometheus::Family<prometheus::Histogram>& server_;
+  std::unordered_map<std::string, prometheus::Histogram*> series_;
+};
+
+}  // namespace redeye::postgres

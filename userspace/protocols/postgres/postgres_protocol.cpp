@@ -1,0 +1,94 @@
+#include "protocols/postgres/postgres_protocol.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "discovery/service_registry.h"
+#include "metrics/self_metrics.h"
+#include "protocols/postgres/pg_conversation.h"
+#include "protocols/postgres/postgres_metrics.h"
+
+namespace redeye::postgres {
+namespace {
+
+constexpr const char* kProtocolLabel = "postgresql";
+
+// Routes one connection's operations to the metrics, with the connection's identity.
+class MetricsSink : public PgEventSink {
+ public:
+  MetricsSink(const protocols::ConnectionInfo& conn, PostgresMetrics& metrics, SelfMetrics& self)
+      : endpoint_{conn.service, conn.role == protocols::Role::kClient,
+                  conn.role == protocols::Role::kClient ? conn.remote_address : std::string(),
+                  conn.role == protocols::Role::kClient ? conn.remote_port : conn.local_port},
+        metrics_(metrics),
+        self_(self) {}
+
+  void on_operation(const PgOperation& operation) override {
+    const double seconds = static_cast<double>(operation.end_ns - operation.start_ns) / 1e9;
+    histogram(operation).Observe(seconds);
+  }
+  void on_anomaly(PgAnomaly anomaly, uint64_t n) override {
+    self_.parse_error(kProtocolLabel, std::string(anomaly_name(anomaly)), n);
+  }
+
+ private:
+  // Successful operations of a connection use a handful of names: cache them here, the
+  // rest goes through the shared series map.
+  prometheus::Histogram& histogram(const PgOperation& operation) {
+    if (!operation.error_type.empty()) {
+      return metrics_.series(endpoint_, op_name(operation.op), operation.error_type);
+    }
+    for (const auto& [op, series] : ok_series_) {
+      if (op == operation.op) return *series;
+    }
+    prometheus::Histogram& series = metrics_.series(endpoint_, op_name(operation.op), "");
+    ok_series_.emplace_back(operation.op, &series);
+    return series;
+  }
+
+  DbEndpoint endpoint_;
+  PostgresMetrics& metrics_;
+  SelfMetrics& self_;
+  std::vector<std::pair<OpId, prometheus::Histogram*>> ok_series_;
+};
+
+class Conversation : public protocols::Conversation {
+ public:
+  Conversation(const protocols::ConnectionInfo& conn, PostgresMetrics& metrics, SelfMetrics& self)
+      : sink_(conn, metrics, self), parser_(conn.role, sink_) {}
+  void on_inbound(const protocols::Chunk& c) override { parser_.on_inbound(c); }
+  void on_outbound(const protocols::Chunk& c) override { parser_.on_outbound(c); }
+  void on_close(uint64_t ts_ns) override { parser_.on_close(ts_ns); }
+
+ private:
+  MetricsSink sink_;
+  PgConversation parser_;
+};
+
+class PostgresHandler : public protocols::ProtocolHandler {
+ public:
+  explicit PostgresHandler(const protocols::ProtocolContext& context)
+      : self_(context.self), metrics_(context.registry) {
+    // Every kind is shown from the start, at zero: alerts can rely on the series.
+    for (std::string_view kind : kPgAnomalyNames) {
+      self_.parse_error(kProtocolLabel, std::string(kind), 0);
+    }
+  }
+  std::unique_ptr<protocols::Conversation> open(const protocols::ConnectionInfo& conn) override {
+    return std::make_unique<Conversation>(conn, metrics_, self_);
+  }
+
+ private:
+  SelfMetrics& self_;
+  PostgresMetrics metrics_;
+};
+
+}  // namespace
+
+std::unique_ptr<protocols::ProtocolHandler> make_postgres_handler(
+    const protocols::ProtocolContext& context) {
+  return std::make_unique<PostgresHandler>(context);
+}
+
+}  // namespace redeye::postgres
