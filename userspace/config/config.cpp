@@ -232,7 +232,7 @@ std::string validate_web(const WebConfig& web) {
     if (!path->empty() && path->front() != '/') {
       return std::string(key) + ": '" + *path + "' is not an absolute path (example: /etc/redeye/" +
              (std::string(key).find("password") != std::string::npos ? "metrics-password"
-                                                                       : "tls.pem") +
+                                                                     : "tls.pem") +
              ")";
     }
   }

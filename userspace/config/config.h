@@ -17,12 +17,12 @@ struct PortRange {
 // Selects processes. Every field that is set must match (AND); an empty selector matches
 // nothing.
 struct ProcessSelector {
-  std::string exe;                // glob (fnmatch) on the executable's full path
-  std::string cmdline;            // RE2 regex, searched in the command line joined by spaces
-  std::vector<PortRange> ports;   // the process holds a listening TCP socket in one of these
+  std::string exe;               // glob (fnmatch) on the executable's full path
+  std::string cmdline;           // RE2 regex, searched in the command line joined by spaces
+  std::vector<PortRange> ports;  // the process holds a listening TCP socket in one of these
   std::optional<uint32_t> pid;
-  std::string cgroup;             // glob on the process's cgroup path
-  std::string container_id;       // full id or a prefix of at least 12 hex characters
+  std::string cgroup;        // glob on the process's cgroup path
+  std::string container_id;  // full id or a prefix of at least 12 hex characters
 };
 
 // Bounds of services[].users.top_k, and the shortest users hash key.
@@ -60,9 +60,9 @@ struct DiscoveryConfig {
   // Unmatched processes holding a listening TCP socket become services, named by the default
   // naming order (OTEL_SERVICE_NAME, systemd unit, container, executable).
   bool listening_processes = true;
-  uint32_t use_interval_ms = 5000;       // how often USE metrics are read from /proc and cgroups
-  uint32_t storage_interval_ms = 60000;  // how often storage_paths are walked
-  uint32_t storage_max_entries = 100000; // a walk stops (and says so) after this many entries
+  uint32_t use_interval_ms = 5000;        // how often USE metrics are read from /proc and cgroups
+  uint32_t storage_interval_ms = 60000;   // how often storage_paths are walked
+  uint32_t storage_max_entries = 100000;  // a walk stops (and says so) after this many entries
 };
 
 // The metrics endpoint's transport and access control.
@@ -101,8 +101,8 @@ struct Config {
 
   DiscoveryConfig discovery;
   WebConfig web;
-  std::vector<ServiceRule> services;      // first match wins
-  std::vector<ProcessSelector> exclude;   // never services, never followed
+  std::vector<ServiceRule> services;     // first match wins
+  std::vector<ProcessSelector> exclude;  // never services, never followed
 };
 
 // Returns an empty string when valid, else one line naming the key, the problem and a valid
