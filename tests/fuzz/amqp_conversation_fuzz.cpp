@@ -26,12 +26,15 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_support.h"
 #include "protocols/amqp/amqp_constants.h"
 #include "protocols/amqp/amqp_conversation.h"
 #include "protocols/amqp/amqp_events.h"
 #include "protocols/amqp/amqp_frame_decoder.h"
 
 namespace {
+
+using redeye::fuzz::Rng;
 
 using redeye::amqp::AmqpConversation;
 using redeye::amqp::AmqpEventSink;
@@ -46,21 +49,6 @@ void check(bool condition, int line = __builtin_LINE()) {
   std::fprintf(stderr, "amqp_conversation_fuzz: check failed at line %d\n", line);
   std::abort();
 }
-
-class Rng {
- public:
-  explicit Rng(uint32_t seed) : state_(seed == 0 ? 0x9e3779b9u : seed) {}
-  uint32_t next() {  // xorshift32
-    state_ ^= state_ << 13;
-    state_ ^= state_ >> 17;
-    state_ ^= state_ << 5;
-    return state_;
-  }
-  uint32_t below(uint32_t n) { return n == 0 ? 0 : next() % n; }
-
- private:
-  uint32_t state_;
-};
 
 // Records events without durations; checks what can be checked per event.
 class CheckingSink : public AmqpEventSink {

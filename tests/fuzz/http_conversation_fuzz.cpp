@@ -24,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_support.h"
 #include "protocols/http/http_events.h"
 #include "protocols/http/http_method.h"
 #include "protocols/http/http_route.h"
@@ -31,30 +32,14 @@
 
 namespace {
 
+using redeye::fuzz::check;
+using redeye::fuzz::Rng;
+
 using redeye::http::HttpAnomaly;
 using redeye::http::HttpEventSink;
 using redeye::http::HttpExchange;
 using redeye::http::HttpRequestHead;
 using redeye::http::HttpServerConversation;
-
-void check(bool condition) {
-  if (!condition) std::abort();
-}
-
-class Rng {
- public:
-  explicit Rng(uint32_t seed) : state_(seed == 0 ? 0x9e3779b9u : seed) {}
-  uint32_t next() {  // xorshift32
-    state_ ^= state_ << 13;
-    state_ ^= state_ >> 17;
-    state_ ^= state_ << 5;
-    return state_;
-  }
-  uint32_t below(uint32_t n) { return n == 0 ? 0 : next() % n; }
-
- private:
-  uint32_t state_;
-};
 
 // Checks the sink invariants and records the events without timestamps.
 class CheckingSink : public HttpEventSink {

@@ -26,11 +26,15 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz_support.h"
 #include "protocols/postgres/pg_conversation.h"
 #include "protocols/postgres/pg_events.h"
 #include "protocols/postgres/pg_operation.h"
 
 namespace {
+
+using redeye::fuzz::check;
+using redeye::fuzz::Rng;
 
 using redeye::postgres::PgAnomaly;
 using redeye::postgres::PgConversation;
@@ -39,25 +43,6 @@ using redeye::postgres::PgMatcher;
 using redeye::postgres::PgOperation;
 using redeye::protocols::Chunk;
 using redeye::protocols::Role;
-
-void check(bool condition) {
-  if (!condition) std::abort();
-}
-
-class Rng {
- public:
-  explicit Rng(uint32_t seed) : state_(seed == 0 ? 0x9e3779b9u : seed) {}
-  uint32_t next() {  // xorshift32
-    state_ ^= state_ << 13;
-    state_ ^= state_ >> 17;
-    state_ ^= state_ << 5;
-    return state_;
-  }
-  uint32_t below(uint32_t n) { return n == 0 ? 0 : next() % n; }
-
- private:
-  uint32_t state_;
-};
 
 bool valid_error_type(std::string_view e) {
   if (e.empty() || e == "OTHER") return true;
