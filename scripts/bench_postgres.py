@@ -11,6 +11,7 @@ every round so slow drift of the machine does not favour one arm):
          at once: the tracepoint floor of this machine
   full   `redeye run` with a config naming pgbench ("shop-app") and postgres ("shop-db"):
          every statement is parsed twice, from the client's and from the server's side
+  server (only with ARMS=...,server) the full agent following postgres alone (server side)
 
 pgbench gets its script through a FIFO and is released only once the agent follows it, so
 its connections are measured from their first byte (in the other arms at once).
@@ -28,6 +29,7 @@ Standard library only; run with /usr/bin/python3 as root.
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import resource
@@ -50,9 +52,11 @@ import bench_http  # noqa: E402  (write_section, cpu_model, loadavg)
 h.LOG_STREAM = sys.stderr  # stdout carries only the Markdown
 
 SECTION = "PostgreSQL benchmark"
-ARMS = ("none", "empty", "full")
+ALL_ARMS = ("none", "empty", "full", "server")
+ARMS = tuple(a for a in os.environ.get("ARMS", "none,empty,full").split(",") if a in ALL_ARMS)
 ARM_TITLE = {"none": "no agent", "empty": "`redeye run --bench-empty-probes`",
-             "full": "`redeye run` (full agent, client + server side)"}
+             "full": "`redeye run` (full agent, client + server side)",
+             "server": "`redeye run` following postgres only (server side)"}
 BARS = dict(ratio=0.95)
 STATEMENTS_PER_TX = sum(pgt.TPCB_OPS.values())
 
@@ -137,7 +141,28 @@ def counted_ops(metrics, port):
     return total
 
 
-def run_arm(arm, args, pg, workdir, script, pin, clk_tck):
+def bpf_program_stats():
+    """{prog id: (name, run_time_ns, run_cnt)} of every loaded BPF program."""
+    r = subprocess.run(["bpftool", "prog", "show", "--json"], stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL, timeout=30)
+    try:
+        progs = json.loads(r.stdout or b"[]")
+    except ValueError:
+        return {}
+    return {p["id"]: (p.get("name", "?"), p.get("run_time_ns", 0), p.get("run_cnt", 0))
+            for p in progs}
+
+
+def set_bpf_stats(on):
+    try:
+        with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+            f.write("1" if on else "0")
+        return True
+    except OSError:
+        return False
+
+
+def run_arm(arm, args, pg, workdir, script, pin, clk_tck, bpf_stats=False):
     res = dict(arm=arm)
     agent = None
     bench = None
@@ -147,12 +172,18 @@ def run_arm(arm, args, pg, workdir, script, pin, clk_tck):
         if arm != "none":
             config = os.path.join(workdir, "redeye.yaml")
             with open(config, "w") as f:
-                f.write(pgt.agent_config(pg.port, use_interval="1s"))
+                text = pgt.agent_config(pg.port, use_interval="1s")
+                if arm == "server":  # no rule for pgbench: only the database is followed
+                    text = text.replace('exe: "*/pgbench"', 'exe: "/nonexistent/pgbench"')
+                f.write(text)
             extra = ["--bench-empty-probes"] if arm == "empty" else []
             agent = h.Agent(args.redeye, args=["--config", config] + extra, log_level="warn",
                             workdir=workdir)
             agent.start(timeout=30)
-            if arm == "full":
+            if args.agent_cpu is not None:  # all of its threads
+                subprocess.run(["taskset", "-a", "-p", "-c", str(args.agent_cpu), str(agent.pid)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
+            if arm in ("full", "server"):
                 pgt.wait_for_service(agent, "shop-db")
             time.sleep(1.0)  # let attach-time work finish
             ops0 = counted_ops(agent.scrape(), pg.port)
@@ -166,10 +197,20 @@ def run_arm(arm, args, pg, workdir, script, pin, clk_tck):
         if agent is not None:
             t0 = h.proc_cpu_ticks(agent.pid)
         snap0 = CpuSnapshot(pg, agent.pid if agent is not None else None, clk_tck)
+        if bpf_stats and set_bpf_stats(True):
+            progs0 = bpf_program_stats()
         w0 = time.monotonic()
         bench.release()
         out = bench.wait(timeout=args.duration + 120)
         wall = time.monotonic() - w0
+        if bpf_stats:
+            progs1 = bpf_program_stats()
+            set_bpf_stats(False)
+            res["bpf"] = {}
+            for pid, (name, t1, c1) in progs1.items():
+                if pid in progs0 and c1 > progs0[pid][2]:
+                    t, c = res["bpf"].get(name, (0, 0))
+                    res["bpf"][name] = (t + t1 - progs0[pid][1], c + c1 - progs0[pid][2])
         snap1 = CpuSnapshot(pg, agent.pid if agent is not None else None, clk_tck)
         res["other_pct"] = CpuSnapshot.other_pct(snap0, snap1, wall)
         res["steal_pct"] = CpuSnapshot.steal_pct(snap0, snap1, wall)
@@ -188,7 +229,7 @@ def run_arm(arm, args, pg, workdir, script, pin, clk_tck):
             res["cpu_us_per_query"] = res["cpu_s"] * 1e6 / queries
             res["rss_mib"] = h.proc_rss_kib(agent.pid) / 1024.0
             # Let the last events drain, then compare what was counted with what ran.
-            want = 2 * queries if arm == "full" else 0
+            want = {"full": 2 * queries, "server": queries}.get(arm, 0)
             deadline = time.monotonic() + 10
             while True:
                 m = agent.scrape()
@@ -204,6 +245,8 @@ def run_arm(arm, args, pg, workdir, script, pin, clk_tck):
             res["parse_errors"] = int(sum(perr.values())) if perr else 0
             res["exit_code"] = agent.stop()
     finally:
+        if bpf_stats:
+            set_bpf_stats(False)
         if bench is not None:
             bench.kill()
         if agent is not None:
@@ -234,7 +277,8 @@ def markdown(args, results, pin, started, load_before):
     base = med.get("none")
     lines = [f"## {SECTION}", ""]
     lines.append(f"Generated by `scripts/bench_postgres.sh` (ROUNDS={args.rounds} D={args.duration} "
-                 f"CLIENTS={args.clients} SCALE={args.scale}) on {started:%Y-%m-%d %H:%M} UTC.")
+                 f"CLIENTS={args.clients} SCALE={args.scale} ARMS={','.join(ARMS)}) on "
+                 f"{started:%Y-%m-%d %H:%M} UTC.")
     lines.append("")
     lines.append(f"- Machine: kernel `{platform.release()}`, {os.cpu_count()} CPUs, "
                  f"{bench_http.cpu_model()}")
@@ -245,23 +289,27 @@ def markdown(args, results, pin, started, load_before):
     lines.append(f"- Load: `pgbench -n -M prepared -c {args.clients} -j 1 -T {args.duration}` with "
                  f"pgbench's tpcb-like script (7 statements per transaction), scale {args.scale}, "
                  f"{args.rounds} rounds, the arms alternated (order rotated each round)")
-    lines.append("- Pinning: " + ("postgres on CPU 0, pgbench on CPU 1, agent unpinned (taskset)"
-                                  if pin else "none"))
+    agent_pin = "unpinned" if args.agent_cpu is None else f"on CPU {args.agent_cpu}"
+    lines.append("- Pinning: " + (f"postgres on CPU 0, pgbench on CPU 1, agent {agent_pin} (taskset)"
+                                  if pin else f"postgres and pgbench unpinned, agent {agent_pin}"))
     lines.append("- Full agent: services `shop-app` (pgbench, client side) and `shop-db` "
                  "(postgres, server side) followed: every statement is parsed on both sides")
     lines.append(f"- Background load: 1-minute load average {load_before:.2f} before the run")
     lines.append("")
+    # The load average before the run includes earlier benchmarks; what counts is the CPU other
+    # processes took during the runs, and other redeye agents (they trace our processes too).
     disturbed = sum(1 for r in results if r.get("other_agents"))
-    if load_before > 0.5 or disturbed:
-        lines.append(f"> **Warning:** the machine was not quiet (load average {load_before:.2f} "
-                     f"before the run; another redeye agent was running during {disturbed} of "
-                     f"{len(results)} runs): these numbers are not representative.")
-        lines.append("")
-    other_max = max((r["other_pct"] for r in results), default=0.0)
-    if other_max > 10.0:
-        lines.append(f"> **Note:** during some runs other processes used up to {other_max:.0f}% of "
-                     "a CPU (see the table): they compete with postgres, pgbench and the agent "
-                     "for the 2 CPUs.")
+    busy = sum(1 for r in results if r["other_pct"] > 10.0)
+    if disturbed or busy:
+        reasons = []
+        if busy:
+            reasons.append(f"other processes used more than 10% of a CPU during {busy} of "
+                           f"{len(results)} runs")
+        if disturbed:
+            reasons.append(f"another redeye agent was running during {disturbed} of "
+                           f"{len(results)} runs")
+        lines.append("> **Warning:** the machine was not quiet (" + "; ".join(reasons) +
+                     "): these numbers are not representative.")
         lines.append("")
     paired = paired_ratios(results)
     lines.append("| arm | median transactions/s | vs no agent (median/median) | vs no agent "
@@ -279,8 +327,8 @@ def markdown(args, results, pin, started, load_before):
         lines.append(f"| {ARM_TITLE[a]} | {med[a]:,.0f} | {ratio:.3f} | {pr:.3f} | {spread:.1%} | "
                      f"{other:.0f}% | " + ", ".join(f"{v:,.0f}" for v in vals) + " |")
     lines.append("")
-    full = by["full"]
-    empty_cpu = [r["cpu_us_per_query"] for r in by["empty"]]
+    full = by.get("full", [])
+    empty_cpu = [r["cpu_us_per_query"] for r in by.get("empty", [])]
     if full:
         ratio = med["full"] / base if base else float("nan")
         paired_full = statistics.median(paired["full"]) if paired.get("full") else float("nan")
@@ -305,7 +353,12 @@ def markdown(args, results, pin, started, load_before):
         lines.append(f"| agent CPU per transaction (7 queries) | {cpu * STATEMENTS_PER_TX:.1f} µs "
                      "| | |")
         lines.append(f"| agent RSS at the end of a run (max) | {rss:.1f} MiB | | |")
-        if by["empty"] and base:
+        if by.get("server") and base:
+            srv_cpu = statistics.median(r["cpu_us_per_query"] for r in by["server"])
+            lines.append(f"| for reference: postgres-only agent throughput vs no agent | "
+                         f"{med['server'] / base:.3f} | | |")
+            lines.append(f"| for reference: postgres-only agent CPU per query | {srv_cpu:.2f} µs | | |")
+        if by.get("empty") and base:
             floor = med["empty"] / base
             lines.append(f"| for reference: empty-probes throughput vs no agent | {floor:.3f} | | |")
             lines.append(f"| for reference: full agent vs empty probes | {med['full'] / med['empty']:.3f} "
@@ -322,6 +375,20 @@ def markdown(args, results, pin, started, load_before):
                      f"{verdict(drops_known and drops == 0)} |")
         lines.append(f"| pgbench failed transactions, all arms | {failed} | 0 | "
                      f"{verdict(failed == 0)} |")
+        lines.append("")
+    profile = next((r for r in results if r.get("bpf")), None)
+    if profile:
+        tx = max(profile["tx"], 1)
+        total_ns = sum(t for t, _ in profile["bpf"].values())
+        lines.append("Where the in-kernel time goes (one extra full-agent run with "
+                     "`kernel.bpf_stats_enabled=1`, not part of the ratios above; the statistics "
+                     f"themselves add a little): {total_ns / 1e3 / tx:.1f} µs of BPF programs per "
+                     f"transaction ({profile['tps']:,.0f} tps).")
+        lines.append("")
+        lines.append("| program | runs per transaction | average | per transaction |")
+        lines.append("|---|---:|---:|---:|")
+        for name, (t, c) in sorted(profile["bpf"].items(), key=lambda kv: -kv[1][0])[:8]:
+            lines.append(f"| `{name}` | {c / tx:.1f} | {t / c:.0f} ns | {t / 1e3 / tx:.2f} µs |")
         lines.append("")
     lines.append("CPU per query = (utime+stime of the agent over the pgbench run, from "
                  "/proc/<pid>/stat) / (transactions x 7); it covers both the client's and the "
@@ -342,6 +409,9 @@ def main():
     ap.add_argument("--duration", type=int, default=env_int("D", 10), help="seconds per run")
     ap.add_argument("--clients", type=int, default=env_int("CLIENTS", 8))
     ap.add_argument("--scale", type=int, default=env_int("SCALE", 10))
+    ap.add_argument("--agent-cpu", type=int,
+                    default=int(os.environ["AGENT_CPU"]) if os.environ.get("AGENT_CPU") else None,
+                    help="pin the agent to this CPU (default: unpinned)")
     ap.add_argument("--write", action="store_true", help=f"replace the '{SECTION}' section of --doc")
     ap.add_argument("--doc", default=os.path.join(ROOT, "docs", "BENCHMARKS.md"))
     args = ap.parse_args()
@@ -402,6 +472,12 @@ def main():
                 h.log(f"round {rnd + 1} {arm:>5}: {r['tps']:,.0f} tps ({r['tx']} transactions, "
                       f"{r['failed']} failed, other processes {r['other_pct']:.0f}% CPU, steal "
                       f"{r['steal_pct']:.0f}%){extra}")
+        if "full" in ARMS and os.access("/usr/sbin/bpftool", os.X_OK):
+            h.log("extra full-agent run with kernel.bpf_stats_enabled=1 (not in the ratios)")
+            r = run_arm("full", args, pg, workdir, script, pin, clk_tck, bpf_stats=True)
+            r["round"] = 0
+            r["arm"] = "profile"
+            results.append(r)
     except KeyboardInterrupt:
         print("bench: interrupted", file=sys.stderr)
         return 130

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # PostgreSQL overhead benchmark: a private PostgreSQL loaded by pgbench -M prepared, with no
-# agent and with the full agent (measuring pgbench and postgres), alternated.
+# agent, with `redeye run --bench-empty-probes` and with the full agent (measuring pgbench and
+# postgres), alternated.
 #
 #   sudo scripts/bench_postgres.sh [--write]   --write: update docs/BENCHMARKS.md
 #
-#   ROUNDS       rounds of the two arms (default 5)
+#   ROUNDS       rounds of the arms (default 5)
 #   D            seconds per pgbench run (default 10)
 #   CLIENTS      pgbench clients (default 8)
 #   SCALE        pgbench scale factor (default 10)
+#   ARMS         arms to run, comma-separated: none,empty,full (default) and server
+#                (the agent following postgres alone)
+#   AGENT_CPU    pin the agent to this CPU (default: unpinned)
 #   PIN=0        do not pin postgres/pgbench to CPUs 0/1 (default: pin when >= 2 CPUs)
 #   REDEYE       use this redeye binary instead of building one
 #   BUILD_DIR    as in build.sh
