@@ -6,7 +6,6 @@ namespace redeye {
 
 void EventDispatcher::dispatch(std::span<const uint8_t> record) {
   std::visit(*this, decode_event(record));
-  self_.set_connections_tracked(table_.size());
 }
 
 void EventDispatcher::operator()(MalformedEvent) { self_.dropped(UserDrop::kMalformedEvent); }
@@ -54,9 +53,8 @@ namespace redeye {
 
 void EventDispatcher::operator()(const redeye_exec_event* ev) {
   self_.event_received(EventKind::kProcess);
-  services_.on_exec(ev->proc.hdr.tgid,
-                    ExecFacts{std::string(ev->filename, ev->filename_len),
-                              std::string(ev->args, ev->args_len)});
+  services_.on_exec(ev->proc.hdr.tgid, ExecFacts{std::string(ev->filename, ev->filename_len),
+                                                 std::string(ev->args, ev->args_len)});
 }
 
 }  // namespace redeye

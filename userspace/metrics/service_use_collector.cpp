@@ -1,26 +1,21 @@
 #include "metrics/service_use_collector.h"
 
-#include <algorithm>
-#include <fstream>
-#include <sstream>
-
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "host/cgroup_namespace.h"
 #include "host/directory_size.h"
+#include "host/text_file.h"
 
 namespace redeye {
 namespace {
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+// The whole file, or "" when it cannot be read (the process is gone).
+std::string read_file(const std::string& path) { return host::read_text_file(path).value_or(""); }
 
 ProcessCounters counters_of(const host::ProcessStats& stats, const redeye_proc_tcp* tcp) {
   ProcessCounters c;
@@ -88,10 +83,11 @@ void ServiceUseCollector::locate_cgroup_namespace() {
     spdlog::info("cgroup namespace: the agent's cgroup is {} in {}", *own, v2_root);
     cgroups_.set_namespace_root(*own);
   } else {
-    spdlog::warn("cgroup namespace: the agent runs in its own cgroup namespace and its cgroup "
-                 "was not found under {}: container memory/CPU limits are not reported (mount "
-                 "the host's /sys/fs/cgroup)",
-                 v2_root);
+    spdlog::warn(
+        "cgroup namespace: the agent runs in its own cgroup namespace and its cgroup "
+        "was not found under {}: container memory/CPU limits are not reported (mount "
+        "the host's /sys/fs/cgroup)",
+        v2_root);
   }
 }
 
@@ -168,12 +164,12 @@ ServiceUseSnapshot ServiceUseCollector::collect_service(
     }
     if (stats->fd_limit > 0 && stats->fd_limit != host::kNoLimit) {
       out.fd_utilization_max =
-          std::max(out.fd_utilization_max, static_cast<double>(stats->open_fds) /
-                                               static_cast<double>(stats->fd_limit));
+          std::max(out.fd_utilization_max,
+                   static_cast<double>(stats->open_fds) / static_cast<double>(stats->fd_limit));
     }
     if (!out.cgroup) {
-      out.cgroup = cgroups_.read_for_process(read_file(sources_.proc_root + "/" +
-                                                       std::to_string(pid) + "/cgroup"));
+      out.cgroup = cgroups_.read_for_process(
+          read_file(sources_.proc_root + "/" + std::to_string(pid) + "/cgroup"));
     }
   }
   out.available_cores = online_cpus_;
@@ -208,6 +204,8 @@ void ServiceUseCollector::count_connections(const std::vector<uint32_t>& pids,
 
 void ServiceUseCollector::retire_gone(std::map<std::pair<uint64_t, uint32_t>, LastSeen>& seen,
                                       const std::unordered_map<uint32_t, redeye_proc_tcp>& tcp) {
+  std::set<uint32_t> live_pids;
+  for (const auto& entry : seen) live_pids.insert(entry.second.pid);
   for (auto& [process, last] : last_seen_) {
     if (seen.contains(process)) continue;
     // The kernel still holds the exited process's final TCP counters; CPU and disk counters
@@ -221,9 +219,7 @@ void ServiceUseCollector::retire_gone(std::map<std::pair<uint64_t, uint32_t>, La
       last.counters.tcp_resets_received = final_tcp.tcp_resets_received;
       last.counters.tcp_connect_failures = final_tcp.tcp_connect_failures;
     }
-    const uint32_t pid = last.pid;
-    const bool pid_reused = std::any_of(seen.begin(), seen.end(),
-                                        [pid](const auto& entry) { return entry.second.pid == pid; });
+    const bool pid_reused = live_pids.contains(last.pid);
     if (!pid_reused && sources_.forget_tcp_counters) sources_.forget_tcp_counters(last.pid);
     retired_[last.service_key] += last.counters;
   }

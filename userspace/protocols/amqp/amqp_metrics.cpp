@@ -1,37 +1,29 @@
 #include "protocols/amqp/amqp_metrics.h"
 
+#include "metrics/service_labels.h"
+#include "protocols/http/http_buckets.h"
+
 namespace redeye::amqp {
 namespace {
 
-// Seconds; the boundaries OpenTelemetry recommends for messaging durations.
-const prometheus::Histogram::BucketBoundaries kDurationBuckets = {
-    0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10};
+// Seconds; OpenTelemetry recommends the same boundaries for messaging as for HTTP.
+using http::kDurationBuckets;
 
 constexpr std::string_view kDefaultExchange = "amq.default";
 
-std::string service_key(const ServiceInfo& service) {
-  std::string key = service.name;
-  key.push_back('\0');
-  key += service.service_namespace;
-  key.push_back('\0');
-  key += service.instance_id;
-  return key;
-}
-
 prometheus::Labels labels_for(const ServiceInfo& service,
                               std::initializer_list<std::pair<const char*, std::string>> extra) {
-  prometheus::Labels labels{{"service_name", service.name},
-                            {"service_namespace", service.service_namespace},
-                            {"service_instance_id", service.instance_id},
-                            {"messaging_system", "rabbitmq"}};
+  prometheus::Labels labels = service_labels(service);
+  labels.emplace("messaging_system", "rabbitmq");
   for (const auto& [name, value] : extra) labels.emplace(name, value);
   return labels;
 }
 
+// The service's series key, prefixed by the family (one cache serves several families).
 std::string series_key(const void* family, const ServiceInfo& service,
                        std::initializer_list<std::pair<const char*, std::string>> extra) {
-  std::string key(reinterpret_cast<const char*>(&family), sizeof(family));
-  key += service_key(service);
+  std::string key = redeye::series_key(
+      service, {std::string_view(reinterpret_cast<const char*>(&family), sizeof(family))});
   for (const auto& [name, value] : extra) {
     key.push_back('\0');
     key += value;
@@ -103,7 +95,7 @@ AmqpMetrics::AmqpMetrics(prometheus::Registry& registry, SelfMetrics& self)
                          .Register(registry)) {}
 
 std::string AmqpMetrics::destination(const ServiceInfo& service, std::string_view name) {
-  auto& seen = destinations_[service_key(service)];
+  auto& seen = destinations_[redeye::series_key(service, {})];
   std::string value(name);
   if (seen.contains(value)) return value;
   if (seen.size() >= kMaxDestinationsPerService) {
