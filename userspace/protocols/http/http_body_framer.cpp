@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "protocols/http/http_char_class.h"
 #include "protocols/http/http_limits.h"
 #include "protocols/http/http_start_line.h"
 
@@ -15,8 +16,6 @@ int hex_value(uint8_t c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-
-bool is_field_value_char(uint8_t c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
 
 }  // namespace
 

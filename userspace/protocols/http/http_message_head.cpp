@@ -93,67 +93,134 @@ void select_field(std::string_view name, std::string_view value,
   }
 }
 
-// Parses the field lines and the final blank line in `fields`.
-bool parse_fields(std::span<const uint8_t> fields, MessageHead& head,
-                  std::span<const std::string> select = {}) {
-  const std::string_view text(reinterpret_cast<const char*>(fields.data()), fields.size());
+// ASCII lower case of a tchar (other bytes are returned unchanged).
+constexpr char ascii_lower(uint8_t c) {
+  return static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
+}
+
+// Whether `name` equals the lower-case `lower_name`, in any case.
+bool name_is(const uint8_t* name, std::size_t size, std::string_view lower_name) {
+  if (size != lower_name.size()) return false;
+  for (std::size_t i = 0; i < size; ++i) {
+    if (ascii_lower(name[i]) != lower_name[i]) return false;
+  }
+  return true;
+}
+
+// The framing-relevant fields a head may carry.
+enum class Field : uint8_t { kOther, kContentLength, kTransferEncoding, kConnection, kUpgrade };
+
+Field classify(const uint8_t* name, std::size_t size) {
+  switch (size) {
+    case 7:
+      return name_is(name, size, "upgrade") ? Field::kUpgrade : Field::kOther;
+    case 10:
+      return name_is(name, size, "connection") ? Field::kConnection : Field::kOther;
+    case 14:
+      return name_is(name, size, "content-length") ? Field::kContentLength : Field::kOther;
+    case 17:
+      return name_is(name, size, "transfer-encoding") ? Field::kTransferEncoding : Field::kOther;
+    default:
+      return Field::kOther;
+  }
+}
+
+// Parses field lines and the blank line that ends them at the start of `fields`, in one pass:
+// each line is `token ":" value CRLF` (see is_valid_field_line). Returns the number of bytes up
+// to and including the blank line, or 0 if a line is invalid or `fields` ends before the blank
+// line.
+std::size_t parse_fields(std::span<const uint8_t> fields, MessageHead& head,
+                         std::span<const std::string> select = {}) {
+  const uint8_t* p = fields.data();
+  const std::size_t n = fields.size();
   std::size_t pos = 0;
   while (true) {
-    const std::size_t lf = text.find('\n', pos);
-    if (lf == std::string_view::npos || lf == pos || text[lf - 1] != '\r') return false;
-    if (lf == pos + 1) return lf + 1 == text.size();  // the blank line ends the head
-    const std::string_view line = text.substr(pos, lf - 1 - pos);
-    if (!is_valid_field_line(fields.subspan(pos, line.size()))) return false;
-    const std::size_t colon = line.find(':');
-    const std::string_view name = line.substr(0, colon);
-    const std::string_view value = trim(line.substr(colon + 1));
-    if (iequals(name, "content-length")) {
-      if (!apply_content_length(value, head)) return false;
-    } else if (iequals(name, "transfer-encoding")) {
-      apply_transfer_encoding(value, head);
-    } else if (iequals(name, "connection")) {
-      apply_connection(value, head);
-    } else if (iequals(name, "upgrade")) {
-      head.has_upgrade = true;
+    std::size_t i = skip_tchars(p, pos, n);
+    if (i == pos) {
+      // No field name: only the blank line may follow.
+      return n - pos >= 2 && p[pos] == '\r' && p[pos + 1] == '\n' ? pos + 2 : 0;
     }
-    if (!select.empty()) select_field(name, value, select, head);
-    pos = lf + 1;
+    if (i == n || p[i] != ':') return 0;
+    const std::size_t name_end = i;
+    i = skip_field_value(p, i + 1, n);
+    if (n - i < 2 || p[i] != '\r' || p[i + 1] != '\n') return 0;
+    const std::string_view value =
+        trim(std::string_view(reinterpret_cast<const char*>(p) + name_end + 1, i - name_end - 1));
+    switch (classify(p + pos, name_end - pos)) {
+      case Field::kContentLength:
+        if (!apply_content_length(value, head)) return 0;
+        break;
+      case Field::kTransferEncoding:
+        apply_transfer_encoding(value, head);
+        break;
+      case Field::kConnection:
+        apply_connection(value, head);
+        break;
+      case Field::kUpgrade:
+        head.has_upgrade = true;
+        break;
+      case Field::kOther:
+        break;
+    }
+    if (!select.empty()) {
+      const std::string_view name(reinterpret_cast<const char*>(p) + pos, name_end - pos);
+      select_field(name, value, select, head);
+    }
+    pos = i + 2;
   }
 }
 
 }  // namespace
 
 bool is_valid_field_line(std::span<const uint8_t> line) {
-  std::size_t i = 0;
-  while (i < line.size() && is_tchar(line[i])) ++i;
-  if (i == 0 || i == line.size() || line[i] != ':') return false;
-  for (++i; i < line.size(); ++i) {
-    const uint8_t c = line[i];
-    if (c != '\t' && (c < 0x20 || c == 0x7f)) return false;
-  }
-  return true;
+  const uint8_t* p = line.data();
+  const std::size_t n = line.size();
+  const std::size_t i = skip_tchars(p, 0, n);
+  if (i == 0 || i == n || p[i] != ':') return false;
+  return skip_field_value(p, i + 1, n) == n;
+}
+
+std::optional<MessageHead> parse_request_head_prefix(std::span<const uint8_t> bytes,
+                                                     std::span<const std::string> select,
+                                                     std::size_t& length) {
+  const std::optional<RequestLine> line = parse_request_line(bytes);
+  if (!line) return std::nullopt;
+  std::optional<MessageHead> result(std::in_place);
+  result->method = line->method;
+  result->target = line->target;
+  result->minor_version = line->minor_version;
+  const std::size_t fields = parse_fields(bytes.subspan(line->length), *result, select);
+  if (fields == 0) return std::nullopt;
+  if (result->has_transfer_encoding && !result->chunked) return std::nullopt;
+  length = line->length + fields;
+  return result;
+}
+
+std::optional<MessageHead> parse_response_head_prefix(std::span<const uint8_t> bytes,
+                                                      std::size_t& length) {
+  const std::optional<StatusLine> line = parse_status_line(bytes);
+  if (!line) return std::nullopt;
+  std::optional<MessageHead> result(std::in_place);
+  result->status_code = line->status_code;
+  result->minor_version = line->minor_version;
+  const std::size_t fields = parse_fields(bytes.subspan(line->length), *result);
+  if (fields == 0) return std::nullopt;
+  length = line->length + fields;
+  return result;
 }
 
 std::optional<MessageHead> parse_request_head(std::span<const uint8_t> head,
                                               std::span<const std::string> select) {
-  const std::optional<RequestLine> line = parse_request_line(head);
-  if (!line) return std::nullopt;
-  MessageHead result;
-  result.method = std::string(line->method);
-  result.target = std::string(line->target);
-  result.minor_version = line->minor_version;
-  if (!parse_fields(head.subspan(line->length), result, select)) return std::nullopt;
-  if (result.has_transfer_encoding && !result.chunked) return std::nullopt;
+  std::size_t length = 0;
+  std::optional<MessageHead> result = parse_request_head_prefix(head, select, length);
+  if (result && length != head.size()) result.reset();
   return result;
 }
 
 std::optional<MessageHead> parse_response_head(std::span<const uint8_t> head) {
-  const std::optional<StatusLine> line = parse_status_line(head);
-  if (!line) return std::nullopt;
-  MessageHead result;
-  result.status_code = line->status_code;
-  result.minor_version = line->minor_version;
-  if (!parse_fields(head.subspan(line->length), result)) return std::nullopt;
+  std::size_t length = 0;
+  std::optional<MessageHead> result = parse_response_head_prefix(head, length);
+  if (result && length != head.size()) result.reset();
   return result;
 }
 

@@ -2,18 +2,20 @@
 // Pure functions of bytes.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace redeye::http {
 
 struct MessageHead {
-  // Requests only.
-  std::string method;  // exactly as sent
-  std::string target;  // raw request-target
+  // Requests only: views into the parsed bytes (valid as long as they are).
+  std::string_view method;  // exactly as sent
+  std::string_view target;  // raw request-target
   // Responses only.
   int status_code = 0;
 
@@ -55,6 +57,15 @@ bool is_valid_field_line(std::span<const uint8_t> line);
 std::optional<MessageHead> parse_request_head(std::span<const uint8_t> head,
                                               std::span<const std::string> select = {});
 std::optional<MessageHead> parse_response_head(std::span<const uint8_t> head);
+
+// The same for a head at the start of `bytes`, which may go on beyond it: on success, `length`
+// is the size of the head (start line + field lines + blank line). nullopt when the head is
+// invalid or not complete within `bytes`.
+std::optional<MessageHead> parse_request_head_prefix(std::span<const uint8_t> bytes,
+                                                     std::span<const std::string> select,
+                                                     std::size_t& length);
+std::optional<MessageHead> parse_response_head_prefix(std::span<const uint8_t> bytes,
+                                                      std::size_t& length);
 
 enum class BodyKind : uint8_t { kNone, kLength, kChunked, kUntilClose };
 

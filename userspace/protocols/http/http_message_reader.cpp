@@ -26,9 +26,9 @@ void MessageReader::feed(std::span<const uint8_t> captured, uint64_t uncaptured,
       replay_pos_ = 0;
     }
   }
-  replay_.clear();
+  if (!replay_.empty()) replay_.clear();
   replay_pos_ = 0;
-  pending_replay_.clear();
+  if (!pending_replay_.empty()) pending_replay_.clear();
   if (uncaptured > 0 && !opaque_) handle_gap(uncaptured, ts);
   listener_ = nullptr;
 }
@@ -46,6 +46,27 @@ std::size_t MessageReader::step(const uint8_t* data, std::size_t n, uint64_t ts)
 }
 
 std::size_t MessageReader::step_head(const uint8_t* data, std::size_t n, uint64_t ts) {
+  if (buf_.empty() && start_line_len_ == 0 && request_scan_.pos == 0) {
+    if (role_ == StreamRole::kRequests && n >= 2 && data[0] == '\r' && data[1] == '\n') {
+      // Empty lines before a request-line are ignored (as on_line_complete does one by one),
+      // all at once: the attempt below is made once per message start, not once per line.
+      std::size_t skip = 2;
+      while (n - skip >= 2 && data[skip] == '\r' && data[skip + 1] == '\n') skip += 2;
+      return skip;
+    }
+    // At a message start: if these bytes hold the whole head (the common case: a request or
+    // response head in one read or write), parse it in place, without buffering it. Otherwise
+    // (a partial or invalid head) read it line by line below, which reports what is wrong.
+    const std::span<const uint8_t> bytes(data, std::min(n, kMaxHeadBytes));
+    std::size_t length = 0;
+    const std::optional<MessageHead> head = role_ == StreamRole::kRequests
+                                                ? parse_request_head_prefix(bytes, select_, length)
+                                                : parse_response_head_prefix(bytes, length);
+    if (head) {
+      deliver_head(*head, ts, ts, false);
+      return length;
+    }
+  }
   // Take bytes up to the end of the current line, but never beyond the head size cap.
   const void* lf = std::memchr(data, '\n', n);
   std::size_t take = lf ? static_cast<std::size_t>(static_cast<const uint8_t*>(lf) - data) + 1 : n;
@@ -111,9 +132,14 @@ void MessageReader::head_complete(uint64_t ts) {
     head_failed(malformed());
     return;
   }
-  const uint64_t first_byte_ts = buf_.ts_at(0);
-  reset_head();
-  body_.reset(listener_->on_head(*head, first_byte_ts));
+  // The head's method and target are views into buf_: it is reset once the listener saw them.
+  deliver_head(*head, buf_.ts_at(0), ts, true);
+}
+
+void MessageReader::deliver_head(const MessageHead& head, uint64_t first_byte_ts, uint64_t ts,
+                                 bool buffered) {
+  body_.reset(listener_->on_head(head, first_byte_ts));
+  if (buffered) reset_head();
   if (body_.done()) {
     message_done(ts);
   } else {
@@ -129,8 +155,8 @@ void MessageReader::head_failed(HttpAnomaly cause) {
     start_line.emplace();
     if (role_ == StreamRole::kRequests) {
       const std::optional<RequestLine> line = parse_request_line(bytes);
-      start_line->method = std::string(line->method);
-      start_line->target = std::string(line->target);
+      start_line->method = line->method;  // views into buf_, alive until enter_seek()
+      start_line->target = line->target;
       start_line->minor_version = line->minor_version;
     } else {
       const std::optional<StatusLine> line = parse_status_line(bytes);

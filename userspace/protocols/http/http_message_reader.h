@@ -82,6 +82,9 @@ class MessageReader {
   void on_line_complete(uint64_t ts);
   bool partial_start_line_viable();
   void head_complete(uint64_t ts);
+  // A valid head: the listener decides its body's framing. `ts`: the chunk with its last byte.
+  // `buffered`: the head was read into buf_ (which is then reset), not parsed in place.
+  void deliver_head(const MessageHead& head, uint64_t first_byte_ts, uint64_t ts, bool buffered);
   void head_failed(HttpAnomaly cause);
   void body_failed(HttpAnomaly cause);
   void message_done(uint64_t ts);

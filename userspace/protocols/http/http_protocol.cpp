@@ -21,7 +21,7 @@ class ServerSink : public HttpEventSink {
   // `users`: the service's per-user counting, or nullptr when it has none.
   ServerSink(const protocols::ConnectionInfo& conn, HttpServerMetrics& metrics, SelfMetrics& self,
              HttpUserMetrics::ServiceUsers* users)
-      : server_{conn.service, conn.local_port},
+      : server_(metrics.server({conn.service, conn.local_port})),
         metrics_(metrics),
         self_(self),
         users_(users),
@@ -42,7 +42,7 @@ class ServerSink : public HttpEventSink {
   void on_anomaly(HttpAnomaly anomaly) override { self_.http_anomaly(anomaly); }
 
  private:
-  ServerIdentity server_;
+  HttpServerMetrics::Server& server_;  // conn.service outlives the connection
   HttpServerMetrics& metrics_;
   SelfMetrics& self_;
   HttpUserMetrics::ServiceUsers* users_;

@@ -28,12 +28,12 @@
 //    server's 101/2xx are parsed as HTTP (clients normally wait for the answer).
 #include "protocols/http/http_server_conversation.h"
 
-#include <deque>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "protocols/http/http_limits.h"
 #include "protocols/http/http_message_reader.h"
-#include "protocols/http/http_method.h"
 
 namespace redeye::http {
 
@@ -48,6 +48,58 @@ struct Pending {
   uint64_t body_bytes = 0;
   bool is_head = false;
   bool is_connect = false;
+};
+
+// FIFO of pending requests in a ring of slots that grows as needed (to hold at most
+// 2 * kMaxPendingRequests + 1 entries: tracked ones and the placeholders between them) and
+// shrinks only once it is empty, so that a keep-alive connection does not allocate per request.
+// The strings of a slot are moved out when its request completes or is abandoned, so slots hold
+// no heap memory after.
+class PendingQueue {
+ public:
+  bool empty() const { return size_ == 0; }
+  Pending& front() { return slots_[head_]; }
+  Pending& back() { return slots_[(head_ + size_ - 1) & (slots_.size() - 1)]; }
+  // Appends a slot reset to a default Pending (strings cleared, capacity kept).
+  Pending& push_back() {
+    if (size_ == slots_.size()) grow();
+    Pending& slot = slots_[(head_ + size_) & (slots_.size() - 1)];
+    ++size_;
+    slot.tracked = true;
+    slot.untracked_count = 0;
+    slot.seq = 0;
+    slot.head.method.clear();
+    slot.head.target.clear();
+    slot.head.user_identity_source.clear();
+    slot.start_ns = 0;
+    slot.body_bytes = 0;
+    slot.is_head = false;
+    slot.is_connect = false;
+    return slot;
+  }
+  void pop_front() {
+    head_ = (head_ + 1) & (slots_.size() - 1);
+    if (--size_ == 0 && slots_.size() > kKeepSlots) {
+      // A burst of pipelined requests is over: give its slots back.
+      std::vector<Pending>().swap(slots_);
+      head_ = 0;
+    }
+  }
+
+ private:
+  void grow() {
+    std::vector<Pending> bigger(slots_.empty() ? 2 : slots_.size() * 2);
+    for (std::size_t i = 0; i < size_; ++i) {
+      bigger[i] = std::move(slots_[(head_ + i) & (slots_.size() - 1)]);
+    }
+    slots_ = std::move(bigger);
+    head_ = 0;
+  }
+
+  static constexpr std::size_t kKeepSlots = 8;
+  std::vector<Pending> slots_;  // size 0 or a power of two
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
 };
 
 }  // namespace
@@ -104,32 +156,26 @@ struct HttpServerConversation::State {
     State& state;
   };
 
-  void start_request(const std::string& method, const std::string& target, uint64_t ts,
-                     const std::string& identity_source) {
+  void start_request(std::string_view method, std::string_view target, uint64_t ts,
+                     std::string_view identity_source) {
     inbound_seq = 0;
     if (tracked_count >= kMaxPendingRequests) {
       sink->on_anomaly(HttpAnomaly::kTooManyPipelined);
-      if (pending.empty() || pending.back().tracked) {
-        Pending placeholder;
-        placeholder.tracked = false;
-        pending.push_back(std::move(placeholder));
-      }
+      if (pending.empty() || pending.back().tracked) pending.push_back().tracked = false;
       ++pending.back().untracked_count;
       return;
     }
-    Pending p;
+    Pending& p = pending.push_back();
     p.seq = next_seq++;
-    p.head.method = method;
-    p.head.target = target;
-    p.head.user_identity_source = identity_source;
+    p.head.method.assign(method);
+    p.head.target.assign(target);
+    p.head.user_identity_source.assign(identity_source);
     p.start_ns = ts;
-    const std::string_view canonical = canonical_method(method);
-    p.is_head = canonical == "HEAD";
-    p.is_connect = canonical == "CONNECT";
-    pending.push_back(std::move(p));
+    p.is_head = method == "HEAD";
+    p.is_connect = method == "CONNECT";
     ++tracked_count;
-    inbound_seq = pending.back().seq;
-    sink->on_request_started(pending.back().head);
+    inbound_seq = p.seq;
+    sink->on_request_started(p.head);
   }
 
   void add_request_body(uint64_t n) {
@@ -207,7 +253,7 @@ struct HttpServerConversation::State {
   MessageReader inbound{StreamRole::kRequests};
   MessageReader outbound{StreamRole::kResponses};
 
-  std::deque<Pending> pending;
+  PendingQueue pending;
   std::size_t tracked_count = 0;
   uint64_t next_seq = 1;
   uint64_t inbound_seq = 0;  // the pending request whose body the inbound reader is reading

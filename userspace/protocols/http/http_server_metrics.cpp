@@ -1,5 +1,8 @@
 #include "protocols/http/http_server_metrics.h"
 
+#include <array>
+#include <functional>
+
 #include "metrics/service_labels.h"
 #include "protocols/http/http_buckets.h"
 #include "protocols/http/http_method.h"
@@ -7,6 +10,80 @@
 namespace redeye {
 using http::kBodyBuckets;
 using http::kDurationBuckets;
+
+namespace {
+
+struct Series {
+  prometheus::Histogram* duration;
+  prometheus::Histogram* request_body;
+  prometheus::Histogram* response_body;
+};
+
+// A series of one server: its route (a string interned by the server's RouteLimiter, or the
+// overflow route, compared by address), status code and method label index.
+struct SeriesKey {
+  const std::string* route = nullptr;
+  int status = 0;
+  uint32_t method = 0;
+  bool operator==(const SeriesKey&) const = default;
+};
+
+struct SeriesKeyHash {
+  std::size_t operator()(const SeriesKey& key) const {
+    const uint64_t small =
+        (static_cast<uint64_t>(static_cast<uint32_t>(key.status)) << 8) | key.method;
+    const uint64_t mixed =
+        (reinterpret_cast<uintptr_t>(key.route) ^ (small << 40) ^ small) * 0x9e3779b97f4a7c15ull;
+    return static_cast<std::size_t>(mixed ^ (mixed >> 29));
+  }
+};
+
+}  // namespace
+
+class HttpServerMetrics::Server {
+ public:
+  Server(const ServiceInfo& service, uint16_t port, http::RouteLimiter& routes)
+      : service(&service), port_label(std::to_string(port)), routes(&routes) {
+    remember_identity(service);
+  }
+
+  bool same_identity(const ServiceInfo& other) const {
+    return other.name == name && other.service_namespace == service_namespace &&
+           other.instance_id == instance_id;
+  }
+  // The address of a ServiceInfo that went away was reused for another service: the cached
+  // series carry the old labels.
+  void reset_identity(const ServiceInfo& other) {
+    remember_identity(other);
+    active.fill(nullptr);
+    series.clear();
+    last_series = nullptr;
+  }
+
+  const ServiceInfo* service;
+  std::string port_label;
+  http::RouteLimiter* routes;
+  std::array<prometheus::Gauge*, http::kMethodLabelCount> active{};  // by method index
+  std::unordered_map<SeriesKey, Series, SeriesKeyHash> series;
+  SeriesKey last_key;  // the most recently used series (keep-alive traffic repeats itself)
+  Series* last_series = nullptr;
+
+ private:
+  void remember_identity(const ServiceInfo& info) {
+    name = info.name;
+    service_namespace = info.service_namespace;
+    instance_id = info.instance_id;
+  }
+
+  // The identity the cached series were created for (their service labels).
+  std::string name;
+  std::string service_namespace;
+  std::string instance_id;
+};
+
+std::size_t HttpServerMetrics::ServerKeyHash::operator()(const ServerKey& key) const {
+  return std::hash<const void*>()(key.service) * 31 + key.port;
+}
 
 HttpServerMetrics::HttpServerMetrics(prometheus::Registry& registry, uint32_t route_limit,
                                      SelfMetrics& self)
@@ -30,66 +107,96 @@ HttpServerMetrics::HttpServerMetrics(prometheus::Registry& registry, uint32_t ro
                   .Help("HTTP server requests received and not yet answered.")
                   .Register(registry)) {}
 
-prometheus::Gauge& HttpServerMetrics::active_gauge(const ServerIdentity& server,
-                                                   std::string_view method) {
-  const std::string_view canonical = http::canonical_method(method);
-  const std::string port = std::to_string(server.server_port);
-  std::string key = series_key(server.service, {canonical, port});
-  auto it = active_series_.find(key);
-  if (it == active_series_.end()) {
-    auto labels = service_labels(server.service);
-    labels.emplace("http_request_method", std::string(canonical));
-    labels.emplace("server_port", port);
-    auto& gauge = active_.Add(labels);
-    it = active_series_.emplace(std::move(key), &gauge).first;
+HttpServerMetrics::~HttpServerMetrics() = default;
+
+HttpServerMetrics::Server& HttpServerMetrics::server(const ServerIdentity& identity) {
+  const ServiceInfo& service = identity.service;
+  auto it = servers_.find({&service, identity.server_port});
+  if (it == servers_.end()) {
+    // Route budgets are per service instance, keyed by address: a ServiceInfo lives as long as
+    // any connection of it (shared_ptr), and a service that went away and came back starts a
+    // fresh route budget.
+    auto routes = routes_.find(&service);
+    if (routes == routes_.end()) {
+      routes = routes_.emplace(&service, http::RouteLimiter(route_limit_)).first;
+    }
+    auto server = std::make_unique<Server>(service, identity.server_port, routes->second);
+    it = servers_.emplace(ServerKey{&service, identity.server_port}, std::move(server)).first;
+  } else if (!it->second->same_identity(service)) {
+    it->second->reset_identity(service);
   }
   return *it->second;
 }
 
-void HttpServerMetrics::request_started(const ServerIdentity& server, std::string_view method) {
-  active_gauge(server, method).Increment();
+prometheus::Gauge& HttpServerMetrics::active_gauge(Server& server, std::size_t method) {
+  prometheus::Gauge*& gauge = server.active[method];
+  if (gauge == nullptr) {
+    auto labels = service_labels(*server.service);
+    labels.emplace("http_request_method", std::string(http::method_label(method)));
+    labels.emplace("server_port", server.port_label);
+    gauge = &active_.Add(labels);
+  }
+  return *gauge;
 }
 
-void HttpServerMetrics::request_ended(const ServerIdentity& server, std::string_view method) {
-  active_gauge(server, method).Decrement();
+void HttpServerMetrics::request_started(Server& server, std::string_view method) {
+  active_gauge(server, http::canonical_method_index(method)).Increment();
 }
 
-const std::string& HttpServerMetrics::route_for(const ServiceInfo& service,
-                                                std::string_view target) {
-  // Keyed by address: a ServiceInfo lives as long as any connection of it (shared_ptr), and
-  // a service that went away and came back starts a fresh route budget.
-  auto it = routes_.find(&service);
-  if (it == routes_.end()) it = routes_.emplace(&service, http::RouteLimiter(route_limit_)).first;
-  http::RouteLimiter& limiter = it->second;
+void HttpServerMetrics::request_ended(Server& server, std::string_view method) {
+  active_gauge(server, http::canonical_method_index(method)).Decrement();
+}
+
+const std::string& HttpServerMetrics::route_for(Server& server, std::string_view target) {
+  http::RouteLimiter& limiter = *server.routes;
   const size_t overflowed_before = limiter.overflowed();
-  auto explicit_route = service.routes.match(target);
+  auto explicit_route = server.service->routes.match(target);
   const std::string& route =
       limiter.admit(explicit_route ? *explicit_route : http::normalize_route(target));
   if (limiter.overflowed() != overflowed_before) self_.route_overflowed();
   return route;
 }
 
-void HttpServerMetrics::record(const ServerIdentity& server, const http::HttpExchange& exchange) {
-  const std::string_view method = http::canonical_method(exchange.request.method);
-  const std::string& route = route_for(server.service, exchange.request.target);
-  const std::string status = std::to_string(exchange.status_code);
-  const std::string port = std::to_string(server.server_port);
-  std::string key = series_key(server.service, {method, route, status, port});
-  auto it = series_.find(key);
-  if (it == series_.end()) {
-    auto labels = service_labels(server.service);
-    labels.emplace("http_request_method", std::string(method));
-    labels.emplace("http_route", route);
-    labels.emplace("http_response_status_code", status);
-    labels.emplace("server_port", port);
-    Series series{&duration_.Add(labels, kDurationBuckets), &request_body_.Add(labels, kBodyBuckets),
-                  &response_body_.Add(labels, kBodyBuckets)};
-    it = series_.emplace(std::move(key), series).first;
+void HttpServerMetrics::record(Server& server, const http::HttpExchange& exchange) {
+  const std::size_t method = http::canonical_method_index(exchange.request.method);
+  const std::string& route = route_for(server, exchange.request.target);
+  const SeriesKey key{&route, exchange.status_code, static_cast<uint32_t>(method)};
+  Series* series = server.last_series;
+  if (series == nullptr || !(server.last_key == key)) {
+    auto it = server.series.find(key);
+    if (it == server.series.end()) {
+      const std::string status = std::to_string(exchange.status_code);
+      auto labels = service_labels(*server.service);
+      labels.emplace("http_request_method", std::string(http::method_label(method)));
+      labels.emplace("http_route", route);
+      labels.emplace("http_response_status_code", status);
+      labels.emplace("server_port", server.port_label);
+      const Series created{&duration_.Add(labels, kDurationBuckets),
+                           &request_body_.Add(labels, kBodyBuckets),
+                           &response_body_.Add(labels, kBodyBuckets)};
+      it = server.series.emplace(key, created).first;
+    }
+    series = &it->second;
+    server.last_key = key;
+    server.last_series = series;
   }
-  const uint64_t nanos = exchange.end_ns > exchange.start_ns ? exchange.end_ns - exchange.start_ns : 0;
-  it->second.duration->Observe(static_cast<double>(nanos) / 1e9);
-  it->second.request_body->Observe(static_cast<double>(exchange.request_body_bytes));
-  it->second.response_body->Observe(static_cast<double>(exchange.response_body_bytes));
+  const uint64_t nanos =
+      exchange.end_ns > exchange.start_ns ? exchange.end_ns - exchange.start_ns : 0;
+  series->duration->Observe(static_cast<double>(nanos) / 1e9);
+  series->request_body->Observe(static_cast<double>(exchange.request_body_bytes));
+  series->response_body->Observe(static_cast<double>(exchange.response_body_bytes));
+}
+
+void HttpServerMetrics::request_started(const ServerIdentity& identity, std::string_view method) {
+  request_started(server(identity), method);
+}
+
+void HttpServerMetrics::request_ended(const ServerIdentity& identity, std::string_view method) {
+  request_ended(server(identity), method);
+}
+
+void HttpServerMetrics::record(const ServerIdentity& identity, const http::HttpExchange& exchange) {
+  record(server(identity), exchange);
 }
 
 }  // namespace redeye

@@ -1,5 +1,7 @@
 // HTTP server RED metrics under OpenTelemetry semantic-convention names, as Prometheus exports
-// them. Series are created on first use and cached, so a request costs one hash lookup.
+// them. Series are created on first use and cached per server (service instance + port), so a
+// request costs no label building and no string hashing: a connection finds its Server once,
+// then each request looks its series up by small integers and the interned route.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -8,10 +10,13 @@
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include "discovery/service_registry.h"
 #include "metrics/self_metrics.h"
@@ -29,19 +34,36 @@ struct ServerIdentity {
 class HttpServerMetrics {
  public:
   HttpServerMetrics(prometheus::Registry& registry, uint32_t route_limit, SelfMetrics& self);
+  ~HttpServerMetrics();
+  HttpServerMetrics(const HttpServerMetrics&) = delete;
+  HttpServerMetrics& operator=(const HttpServerMetrics&) = delete;
 
+  // The cached series of one server. A reference stays valid as long as this object; use it
+  // only while the ServiceInfo it was obtained for is alive (e.g. for one connection).
+  class Server;
+  Server& server(const ServerIdentity& server);
+
+  void request_started(Server& server, std::string_view method);
+  void request_ended(Server& server, std::string_view method);
+  void record(Server& server, const http::HttpExchange& exchange);
+
+  // The same, finding the server on each call.
   void request_started(const ServerIdentity& server, std::string_view method);
   void request_ended(const ServerIdentity& server, std::string_view method);
   void record(const ServerIdentity& server, const http::HttpExchange& exchange);
 
  private:
-  struct Series {
-    prometheus::Histogram* duration;
-    prometheus::Histogram* request_body;
-    prometheus::Histogram* response_body;
+  struct ServerKey {
+    const ServiceInfo* service;
+    uint16_t port;
+    bool operator==(const ServerKey&) const = default;
   };
-  prometheus::Gauge& active_gauge(const ServerIdentity& server, std::string_view method);
-  const std::string& route_for(const ServiceInfo& service, std::string_view target);
+  struct ServerKeyHash {
+    std::size_t operator()(const ServerKey& key) const;
+  };
+
+  prometheus::Gauge& active_gauge(Server& server, std::size_t method);
+  const std::string& route_for(Server& server, std::string_view target);
 
   uint32_t route_limit_;
   SelfMetrics& self_;
@@ -49,8 +71,7 @@ class HttpServerMetrics {
   prometheus::Family<prometheus::Histogram>& request_body_;
   prometheus::Family<prometheus::Histogram>& response_body_;
   prometheus::Family<prometheus::Gauge>& active_;
-  std::unordered_map<std::string, Series> series_;
-  std::unordered_map<std::string, prometheus::Gauge*> active_series_;
+  std::unordered_map<ServerKey, std::unique_ptr<Server>, ServerKeyHash> servers_;
   std::unordered_map<const ServiceInfo*, http::RouteLimiter> routes_;  // per service instance
 };
 

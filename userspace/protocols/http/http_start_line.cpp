@@ -1,7 +1,5 @@
 #include "protocols/http/http_start_line.h"
 
-#include <array>
-
 namespace redeye::http {
 
 namespace {
@@ -9,17 +7,6 @@ namespace {
 constexpr std::string_view kVersionPrefix = "HTTP/1.";
 
 bool is_digit(uint8_t c) { return c >= '0' && c <= '9'; }
-
-constexpr std::array<bool, 256> make_tchar_table() {
-  std::array<bool, 256> table{};
-  for (int c = '0'; c <= '9'; ++c) table[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) table[static_cast<uint8_t>(c)] = true;
-  return table;
-}
-
-constexpr std::array<bool, 256> kTchar = make_tchar_table();
 
 // Matches `HTTP/1.` DIGIT `next_char` at bytes[at..]: kComplete when all 9 bytes match,
 // kNeedMore when the bytes present match but are fewer than 9.
@@ -36,67 +23,55 @@ LineVerdict match_version(std::span<const uint8_t> bytes, std::size_t at, uint8_
 
 }  // namespace
 
-bool is_tchar(uint8_t c) { return kTchar[c]; }
-
-bool is_target_char(uint8_t c) { return c > 0x20 && c != 0x7f; }
-
 LineVerdict scan_request_line(std::span<const uint8_t> bytes, RequestLineScan& scan) {
   using Phase = RequestLineScan::Phase;
-  while (scan.pos < bytes.size()) {
-    const uint8_t c = bytes[scan.pos];
-    switch (scan.phase) {
-      case Phase::kMethod:
-        if (is_tchar(c)) break;
-        if (c == ' ' && scan.pos > 0) {
-          scan.method_end = scan.pos;
-          scan.phase = Phase::kTarget;
-          break;
-        }
-        scan.phase = Phase::kInvalid;
-        return LineVerdict::kInvalid;
-      case Phase::kTarget:
-        if (is_target_char(c)) break;
-        if (c == ' ' && scan.pos > scan.method_end + 1) {
-          scan.target_end = scan.pos;
-          scan.phase = Phase::kVersion;
-          break;
-        }
-        scan.phase = Phase::kInvalid;
-        return LineVerdict::kInvalid;
-      case Phase::kVersion: {
-        // Version bytes are re-checked from the SP on; at most 10 bytes, so cheap.
-        const LineVerdict v = match_version(bytes, scan.target_end + 1, '\r');
-        if (v == LineVerdict::kInvalid) {
-          scan.phase = Phase::kInvalid;
-          return v;
-        }
-        if (v == LineVerdict::kNeedMore) {
-          scan.pos = bytes.size();
-          return v;
-        }
-        const std::size_t lf = scan.target_end + 10;
-        if (lf >= bytes.size()) {
-          scan.pos = bytes.size();
-          return LineVerdict::kNeedMore;
-        }
-        if (bytes[lf] != '\n') {
-          scan.phase = Phase::kInvalid;
-          return LineVerdict::kInvalid;
-        }
-        scan.pos = lf + 1;
-        scan.phase = Phase::kDone;
-        return LineVerdict::kComplete;
-      }
-      case Phase::kDone:
-        return LineVerdict::kComplete;
-      case Phase::kInvalid:
-        return LineVerdict::kInvalid;
+  const uint8_t* p = bytes.data();
+  const std::size_t n = bytes.size();
+  if (scan.phase == Phase::kMethod) {
+    const std::size_t i = skip_tchars(p, scan.pos, n);
+    scan.pos = i;
+    if (i == n) return LineVerdict::kNeedMore;
+    if (p[i] != ' ' || i == 0) {
+      scan.phase = Phase::kInvalid;
+      return LineVerdict::kInvalid;
     }
-    ++scan.pos;
+    scan.method_end = i;
+    scan.phase = Phase::kTarget;
+    scan.pos = i + 1;
   }
-  if (scan.phase == Phase::kDone) return LineVerdict::kComplete;
-  if (scan.phase == Phase::kInvalid) return LineVerdict::kInvalid;
-  return LineVerdict::kNeedMore;
+  if (scan.phase == Phase::kTarget) {
+    std::size_t i = scan.pos;
+    while (i < n && is_target_char(p[i])) ++i;
+    scan.pos = i;
+    if (i == n) return LineVerdict::kNeedMore;
+    if (p[i] != ' ' || i == scan.method_end + 1) {
+      scan.phase = Phase::kInvalid;
+      return LineVerdict::kInvalid;
+    }
+    scan.target_end = i;
+    scan.phase = Phase::kVersion;
+    scan.pos = i + 1;
+  }
+  if (scan.phase == Phase::kVersion) {
+    // Version bytes are re-checked from the SP on; at most 10 bytes, so cheap.
+    const LineVerdict v = match_version(bytes, scan.target_end + 1, '\r');
+    if (v == LineVerdict::kInvalid) {
+      scan.phase = Phase::kInvalid;
+      return v;
+    }
+    const std::size_t lf = scan.target_end + 10;
+    if (v == LineVerdict::kNeedMore || lf >= n) {
+      scan.pos = n;
+      return LineVerdict::kNeedMore;
+    }
+    if (p[lf] != '\n') {
+      scan.phase = Phase::kInvalid;
+      return LineVerdict::kInvalid;
+    }
+    scan.pos = lf + 1;
+    scan.phase = Phase::kDone;
+  }
+  return scan.phase == Phase::kDone ? LineVerdict::kComplete : LineVerdict::kInvalid;
 }
 
 std::optional<RequestLine> parse_request_line(std::span<const uint8_t> bytes) {
@@ -135,10 +110,8 @@ std::optional<StatusLine> parse_status_line(std::span<const uint8_t> bytes) {
   if (scan_status_line_prefix(bytes) != LineVerdict::kComplete) return std::nullopt;
   std::size_t i = kStatusLinePrefixBytes - 1;  // SP before the reason phrase, or CR
   if (bytes[i] == ' ') {
-    for (++i; i < bytes.size() && bytes[i] != '\r'; ++i) {
-      const uint8_t c = bytes[i];
-      if (c != '\t' && (c < 0x20 || c == 0x7f)) return std::nullopt;
-    }
+    i = skip_field_value(bytes.data(), i + 1, bytes.size());
+    if (i < bytes.size() && bytes[i] != '\r') return std::nullopt;
   }
   if (i + 1 >= bytes.size() || bytes[i] != '\r' || bytes[i + 1] != '\n') return std::nullopt;
   StatusLine line;

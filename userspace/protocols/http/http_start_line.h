@@ -8,14 +8,12 @@
 #include <span>
 #include <string_view>
 
+#include "protocols/http/http_char_class.h"
 #include "protocols/http/http_limits.h"
 
 namespace redeye::http {
 
-// tchar (RFC 9110 section 5.6.2): the characters of a method or a field name.
-bool is_tchar(uint8_t c);
-// A request-target byte: visible ASCII or obs-text (>= 0x80); no SP, no control byte, no DEL.
-bool is_target_char(uint8_t c);
+// is_tchar and is_target_char: see http_char_class.h.
 
 enum class LineVerdict { kNeedMore, kComplete, kInvalid };
 

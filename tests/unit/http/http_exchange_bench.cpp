@@ -1,0 +1,150 @@
+// HTTP server hot-path benchmark: N keep-alive exchanges (wrk's request, nginx's response, one
+// read and one write each) fed through one server connection of the HTTP protocol handler, i.e.
+// the conversation (parser + matcher) and the metrics (active gauge, route, histograms), as the
+// connection table drives it. Also times the conversation alone with a sink that does nothing.
+// Prints ns per exchange. Not a ctest: timings depend on the machine.
+//
+//   http_exchange_bench [--exchanges N] [--target PATH] [--rounds R]
+#include <prometheus/registry.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "discovery/service_registry.h"
+#include "metrics/self_metrics.h"
+#include "protocols/http/http_protocol.h"
+#include "protocols/http/http_server_conversation.h"
+#include "protocols/protocol.h"
+
+namespace {
+
+using namespace redeye;
+
+struct Args {
+  uint64_t exchanges = 1'000'000;
+  std::string target = "/";
+  int rounds = 3;
+};
+
+Args parse(int argc, char** argv) {
+  Args args;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--exchanges") {
+      args.exchanges = std::strtoull(argv[i + 1], nullptr, 10);
+    } else if (flag == "--target") {
+      args.target = argv[i + 1];
+    } else if (flag == "--rounds") {
+      args.rounds = std::max(1, std::atoi(argv[i + 1]));
+    } else {
+      std::fprintf(stderr, "unknown option %s\n", argv[i]);
+      std::exit(2);
+    }
+  }
+  return args;
+}
+
+std::span<const uint8_t> as_bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+class NullSink : public http::HttpEventSink {
+ public:
+  void on_request_started(const http::HttpRequestHead&) override { ++started; }
+  void on_exchange(const http::HttpExchange& e) override { status_sum += e.status_code; }
+  void on_request_abandoned(const http::HttpRequestHead&) override {}
+  void on_anomaly(http::HttpAnomaly) override { ++anomalies; }
+  uint64_t started = 0;
+  uint64_t status_sum = 0;
+  uint64_t anomalies = 0;
+};
+
+template <typename Fn>
+double ns_per_exchange(uint64_t n, Fn&& exchange) {
+  const auto start = std::chrono::steady_clock::now();
+  for (uint64_t i = 0; i < n; ++i) exchange(i);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return seconds * 1e9 / static_cast<double>(n);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Args args = parse(argc, argv);
+  const std::string request = "GET " + args.target + " HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
+  const std::string response =
+      "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n"
+      "Content-Type: application/octet-stream\r\nContent-Length: 2\r\n"
+      "Connection: keep-alive\r\n\r\nok";
+
+  Config config;
+  prometheus::Registry registry;
+  SelfMetrics self;
+  auto handler = http::make_http_handler({registry, self, config});
+  ServiceInfo service;
+  service.name = "nginx";
+  service.instance_id = "bench-host";
+  service.host_name = "bench-host";
+  service.name_source = "exe";
+  const protocols::ConnectionInfo conn{service, protocols::Role::kServer, 8080, 40000, "127.0.0.1"};
+
+  std::vector<double> full;
+  std::vector<double> parse_only;
+  for (int round = 0; round < args.rounds; ++round) {
+    {
+      std::unique_ptr<protocols::Conversation> conversation = handler->open(conn);
+      uint64_t ts = 1'000'000;
+      full.push_back(ns_per_exchange(args.exchanges, [&](uint64_t) {
+        conversation->on_inbound({as_bytes(request), 0, ts += 1000});
+        conversation->on_outbound({as_bytes(response), 0, ts += 20'000});
+      }));
+      conversation->on_close(ts + 1);
+    }
+    {
+      http::HttpServerConversation conversation;
+      NullSink sink;
+      uint64_t ts = 1'000'000;
+      parse_only.push_back(ns_per_exchange(args.exchanges, [&](uint64_t) {
+        conversation.on_inbound(as_bytes(request), 0, ts += 1000, sink);
+        conversation.on_outbound(as_bytes(response), 0, ts += 20'000, sink);
+      }));
+      if (sink.started != args.exchanges || sink.anomalies != 0 ||
+          sink.status_sum != 200 * args.exchanges) {
+        std::fprintf(stderr, "unexpected events: %" PRIu64 " started, %" PRIu64 " anomalies\n",
+                     sink.started, sink.anomalies);
+        return 1;
+      }
+    }
+  }
+
+  // Sanity: every exchange was recorded once per round.
+  uint64_t count = 0;
+  for (const auto& family : registry.Collect()) {
+    if (family.name != "http_server_request_duration_seconds") continue;
+    for (const auto& metric : family.metric) count += metric.histogram.sample_count;
+  }
+  const uint64_t expected = args.exchanges * static_cast<uint64_t>(args.rounds);
+  if (count != expected) {
+    std::fprintf(stderr, "recorded %" PRIu64 " exchanges, expected %" PRIu64 "\n", count, expected);
+    return 1;
+  }
+
+  std::sort(full.begin(), full.end());
+  std::sort(parse_only.begin(), parse_only.end());
+  std::printf("exchanges per round: %" PRIu64 ", rounds: %d, target: %s\n", args.exchanges,
+              args.rounds, args.target.c_str());
+  std::printf("conversation + metrics: %.1f ns/exchange (best of %d, median %.1f)\n", full.front(),
+              args.rounds, full[full.size() / 2]);
+  std::printf("conversation only:      %.1f ns/exchange (best of %d, median %.1f)\n",
+              parse_only.front(), args.rounds, parse_only[parse_only.size() / 2]);
+  return 0;
+}
