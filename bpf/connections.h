@@ -1,4 +1,4 @@
-/* Per-connection state: creation (with its open event), fd-reuse detection, close. */
+/* Per-connection state keyed by the struct sock: creation (with its open event) and close. */
 #ifndef REDEYE_BPF_CONNECTIONS_H
 #define REDEYE_BPF_CONNECTIONS_H
 
@@ -19,6 +19,7 @@ static __always_inline void emit_conn_open(struct sock* sk, __u32 tgid, __u32 fd
   struct redeye_conn_open_event ev = {};
   fill_header(&ev.hdr, REDEYE_EV_CONN_OPEN, tgid, fd, conn_id, ts);
   ev.origin = origin;
+  ev.sock = (__u64)sk;
   read_endpoints(sk, &ev);
   bpf_get_current_comm(ev.comm, sizeof(ev.comm));
   if (bpf_ringbuf_output(&events, &ev, sizeof(ev), wakeup_flag())) {
@@ -26,43 +27,45 @@ static __always_inline void emit_conn_open(struct sock* sk, __u32 tgid, __u32 fd
   }
 }
 
-/* Starts tracking (tgid, fd) -> sk, replacing whatever stale entry held the key. */
+/* Starts tracking `sk` for process `tgid`, replacing whatever stale entry held the key. */
 static __always_inline struct redeye_conn_state* conn_start(struct sock* sk, __u32 tgid, __u32 fd,
                                                             __u8 origin, __u64 ts) {
-  struct redeye_conn_key key = {.tgid = tgid, .fd = fd};
+  __u64 key = (__u64)sk;
   struct redeye_conn_state state = {};
-  state.sk = (__u64)sk;
+  state.tgid = tgid;
+  state.fd = fd;
   state.conn_id = next_conn_id();
   if (bpf_map_update_elem(&conns, &key, &state, BPF_ANY)) {
     count_drop(REDEYE_DROP_CONN_TABLE_FULL);
     return NULL;
   }
-  __u64 sk_key = (__u64)sk;
-  bpf_map_update_elem(&sock_owner, &sk_key, &tgid, BPF_ANY);
+  bpf_map_update_elem(&sock_owner, &key, &tgid, BPF_ANY);
   emit_conn_open(sk, tgid, fd, state.conn_id, origin, ts);
   return bpf_map_lookup_elem(&conns, &key);
 }
 
-/* The state for (tgid, fd), created on first sight. A different sk under the same key means
- * the fd was reused without a close we saw: that is a new connection. */
+/* The state of `sk`, created on first sight. A socket shared by several processes (inherited
+ * across fork) stays one connection, owned by the first process seen using it. */
 static __always_inline struct redeye_conn_state* conn_find_or_start(struct sock* sk, __u32 tgid,
                                                                     __u32 fd, __u64 ts) {
-  struct redeye_conn_key key = {.tgid = tgid, .fd = fd};
+  __u64 key = (__u64)sk;
   struct redeye_conn_state* state = bpf_map_lookup_elem(&conns, &key);
-  if (state && state->sk == (__u64)sk) return state;
+  if (state) return state;
   return conn_start(sk, tgid, fd, REDEYE_ORIGIN_EXISTING, ts);
 }
 
-static __always_inline void conn_close(__u32 tgid, __u32 fd, __u64 ts) {
-  struct redeye_conn_key key = {.tgid = tgid, .fd = fd};
+/* The connection on `sk` ended: tell userspace (which flushes what it was parsing) and forget
+ * it. Safe to call more than once and from any context. */
+static __always_inline void conn_close(const void* sk, __u64 ts) {
+  __u64 key = (__u64)sk;
   struct redeye_conn_state* state = bpf_map_lookup_elem(&conns, &key);
   if (!state) return;
   struct redeye_conn_close_event ev = {};
-  fill_header(&ev.hdr, REDEYE_EV_CONN_CLOSE, tgid, fd, state->conn_id, ts);
+  fill_header(&ev.hdr, REDEYE_EV_CONN_CLOSE, state->tgid, state->fd, state->conn_id, ts);
   ev.bytes_in = state->bytes_in;
   ev.bytes_out = state->bytes_out;
   /* sock_owner stays until tcp_destroy_sock: close() itself may still send a reset. */
-  bpf_map_delete_elem(&conns, &key);
+  if (bpf_map_delete_elem(&conns, &key)) return; /* another CPU closed it first */
   if (bpf_ringbuf_output(&events, &ev, sizeof(ev), wakeup_flag())) {
     count_drop(REDEYE_DROP_RINGBUF_FULL);
   }

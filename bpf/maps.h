@@ -3,18 +3,18 @@
 #ifndef REDEYE_BPF_MAPS_H
 #define REDEYE_BPF_MAPS_H
 
-#include "kernel_types.h"
 #include <bpf/bpf_helpers.h>
 
+#include "kernel_types.h"
 #include "redeye/abi.h"
 
 /* Settings written by userspace into .rodata before load; the verifier prunes dead branches. */
-const volatile bool follow_all __weak = false;  /* follow every process not marked IGNORE */
-const volatile bool empty_programs __weak = false; /* benchmark floor: attach, do nothing */
-const volatile __u32 capture_bytes __weak = 4096;  /* payload prefix copied per syscall */
+const volatile bool follow_all __weak = false;         /* follow every process not marked IGNORE */
+const volatile bool empty_programs __weak = false;     /* benchmark floor: attach, do nothing */
+const volatile __u32 capture_bytes __weak = 4096;      /* payload prefix copied per syscall */
 const volatile __u32 wakeup_bytes __weak = 256 * 1024; /* wake the reader at this backlog */
 
-/* Kinds of user buffer a stashed syscall carries. */
+/* Kinds of user buffer a socket read/write carries. */
 enum stash_kind {
   STASH_PLAIN = 0,  /* read/write/recvfrom/sendto: one buffer */
   STASH_IOV = 1,    /* readv/writev: iovec array */
@@ -24,10 +24,12 @@ enum stash_kind {
   STASH_CONNECT = 5,
 };
 
-/* Syscall arguments saved at entry, consumed at exit (key: pid_tgid, i.e. per thread). */
+/* One socket read/write: where its bytes are in user memory. The syscall hooks stash it at
+ * entry (key: pid_tgid, i.e. per thread) and consume it at exit; the socket tracepoints build
+ * it from the syscall's saved registers. */
 struct stashed_args {
   __u64 buf; /* buffer, iovec array or msghdr, by kind */
-  __u64 sk;  /* struct sock resolved at entry (0 for accept) */
+  __u64 sk;  /* struct sock (0 for accept until it returns) */
   __u32 fd;
   __u32 iovcnt;
   __u8 kind;
@@ -54,12 +56,12 @@ struct {
   __type(value, struct stashed_args);
 } stash SEC(".maps") __weak;
 
-/* LRU: connections whose close we never see (process killed, fd passed away) age out instead
- * of filling the table. Userspace sizes it from the config before load. */
+/* LRU: connections whose end we never see age out instead of filling the table. Userspace
+ * sizes it from the config before load. */
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, 65536);
-  __type(key, struct redeye_conn_key);
+  __type(key, __u64); /* struct sock address */
   __type(value, struct redeye_conn_state);
 } conns SEC(".maps") __weak;
 
@@ -104,7 +106,7 @@ struct {
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, 65536);
-  __type(key, __u64);  /* struct sock address */
+  __type(key, __u64);   /* struct sock address */
   __type(value, __u32); /* tgid */
 } sock_owner SEC(".maps") __weak;
 
@@ -136,7 +138,8 @@ static __always_inline struct redeye_proc_tcp* proc_tcp_of(__u32 tgid) {
   struct redeye_proc_tcp* counters = bpf_map_lookup_elem(&proc_tcp, &tgid);
   if (counters) return counters;
   struct redeye_proc_tcp zero = {};
-  if (bpf_map_update_elem(&proc_tcp, &tgid, &zero, BPF_NOEXIST) && !bpf_map_lookup_elem(&proc_tcp, &tgid)) {
+  if (bpf_map_update_elem(&proc_tcp, &tgid, &zero, BPF_NOEXIST) &&
+      !bpf_map_lookup_elem(&proc_tcp, &tgid)) {
     count_drop(REDEYE_DROP_PROC_TABLE_FULL);
     return NULL;
   }

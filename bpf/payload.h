@@ -48,8 +48,8 @@ static __always_inline __u32 copy_iovecs(__u8* data, struct iovec* iov_array, __
     struct iovec iov = {};
     if (bpf_probe_read_user(&iov, sizeof(iov), &iov_array[i])) break;
     __u64 off = bounded_len(copied, CAPTURE_MASK);
-    __u64 len = bounded_len(iov.iov_len < want - copied ? iov.iov_len : want - copied,
-                            REDEYE_MAX_CAPTURE);
+    __u64 len =
+        bounded_len(iov.iov_len < want - copied ? iov.iov_len : want - copied, REDEYE_MAX_CAPTURE);
     if (bpf_probe_read_user(data + off, len, iov.iov_base)) break;
     copied += len;
   }
@@ -74,8 +74,8 @@ static __always_inline __u32 copy_payload(__u8* data, const struct stashed_args*
 }
 
 static __always_inline void emit_data(const struct stashed_args* args,
-                                      const struct redeye_conn_state* conn, __u32 tgid,
-                                      __u32 total, __u64 ts) {
+                                      const struct redeye_conn_state* conn, __u32 tgid, __u32 total,
+                                      __u64 ts) {
   __u32 zero = 0;
   struct data_scratch* s = bpf_map_lookup_elem(&scratch, &zero);
   if (!s) return;

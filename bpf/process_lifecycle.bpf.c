@@ -5,7 +5,9 @@
  * PostgreSQL backends) without waiting for userspace; userspace learns of them from the FORK
  * event and decides again on EXEC. Exits remove the filter entry so a reused PID does not
  * inherit "followed". */
+/* clang-format off: kernel_types.h first, bpf_helpers.h needs its types */
 #include "kernel_types.h"
+/* clang-format on */
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 

@@ -4,9 +4,10 @@
 #ifndef REDEYE_BPF_SOCKET_RESOLVE_H
 #define REDEYE_BPF_SOCKET_RESOLVE_H
 
-#include "kernel_types.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
+
+#include "kernel_types.h"
 
 /* Returns the sock behind `fd` when it is a TCP socket over IPv4/IPv6, else NULL. Cheap exits
  * first: most fds that reach here are files and pipes. */

@@ -1,19 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
-/* TCP errors and state changes per process: retransmits, resets, failed connects, and new
- * listening sockets (which make a process a service under the default configuration).
+/* TCP errors and state changes per process: retransmits, resets, failed connects, new
+ * listening sockets (which make a process a service under the default configuration), and the
+ * end of followed connections (close() or shutdown() both ways, reset, or final teardown).
  *
  * These tracepoints mostly fire in softirq context, where `current` is whoever was running:
  * the owning process comes from the sock_owner map instead. Context layouts are the tracefs
  * formats, whose leading fields have been stable since 4.16. */
+/* clang-format off: kernel_types.h first, bpf_helpers.h needs its types */
 #include "kernel_types.h"
+/* clang-format on */
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
-#include "emit.h"
-#include "maps.h"
+#include "connections.h"
 
 #define TCP_SYN_SENT 2
+#define TCP_FIN_WAIT1 4
 #define TCP_CLOSE 7
+#define TCP_LAST_ACK 9
 #define TCP_LISTEN 10
+#define RCV_SHUTDOWN 1
 
 struct sk_skb_ctx { /* tcp_retransmit_skb, tcp_send_reset */
   __u64 common;
@@ -61,19 +67,38 @@ int on_tcp_receive_reset(struct sk_ctx* ctx) {
   return 0;
 }
 
+/* The process will read no more from `sk`: close() sets both shutdown bits before the state
+ * changes, shutdown(SHUT_WR) only the send bit (the reply is still to be read), and the
+ * peer's FIN sets the receive bit (nothing more will come). */
+static __always_inline bool receive_shut(const void* skaddr) {
+  const struct sock* sk = skaddr;
+  return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown) & RCV_SHUTDOWN;
+}
+
 SEC("tracepoint/sock/inet_sock_set_state")
 int on_tcp_state(struct set_state_ctx* ctx) {
   if (empty_programs || ctx->protocol != IPPROTO_TCP) return 0;
-  if (ctx->newstate == TCP_LISTEN) {
+  int state = ctx->newstate;
+  if (state == TCP_LISTEN) {
     /* listen() runs in the owner's syscall, so current is the owner. */
     __u32 tgid = bpf_get_current_pid_tgid() >> 32;
     __u8* action = bpf_map_lookup_elem(&pid_filter, &tgid);
     if (!action || *action != REDEYE_FILTER_IGNORE) {
       emit_process_event(REDEYE_EV_LISTEN, tgid, 0, ctx->sport);
     }
-  } else if (ctx->oldstate == TCP_SYN_SENT && ctx->newstate == TCP_CLOSE) {
-    struct redeye_proc_tcp* proc = proc_tcp_of_sock(ctx->skaddr);
-    if (proc) __sync_fetch_and_add(&proc->connect_failures, 1);
+  } else if (state == TCP_SYN_SENT) {
+    /* connect() runs in the owner's syscall: remember the owner for a failure or reset. */
+    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    __u64 key = (__u64)ctx->skaddr;
+    if (process_followed(tgid)) bpf_map_update_elem(&sock_owner, &key, &tgid, BPF_ANY);
+  } else if (state == TCP_CLOSE) {
+    if (ctx->oldstate == TCP_SYN_SENT) {
+      struct redeye_proc_tcp* proc = proc_tcp_of_sock(ctx->skaddr);
+      if (proc) __sync_fetch_and_add(&proc->connect_failures, 1);
+    }
+    conn_close(ctx->skaddr, bpf_ktime_get_ns());
+  } else if ((state == TCP_FIN_WAIT1 || state == TCP_LAST_ACK) && receive_shut(ctx->skaddr)) {
+    conn_close(ctx->skaddr, bpf_ktime_get_ns());
   }
   return 0;
 }
@@ -82,6 +107,7 @@ int on_tcp_state(struct set_state_ctx* ctx) {
 SEC("tracepoint/tcp/tcp_destroy_sock")
 int on_tcp_destroy(struct sk_ctx* ctx) {
   if (empty_programs) return 0;
+  conn_close(ctx->skaddr, bpf_ktime_get_ns());
   __u64 key = (__u64)ctx->skaddr;
   bpf_map_delete_elem(&sock_owner, &key);
   return 0;

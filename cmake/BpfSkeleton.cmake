@@ -7,6 +7,15 @@
 find_program(BPF_CLANG NAMES clang clang-14 REQUIRED)
 find_program(BPFTOOL NAMES bpftool PATHS /usr/sbin /usr/local/sbin REQUIRED)
 
+# The target architecture, for the syscall register layout (bpf/syscall_regs.h).
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
+  set(BPF_TARGET_ARCH x86)
+elseif(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64)$")
+  set(BPF_TARGET_ARCH arm64)
+else()
+  set(BPF_TARGET_ARCH ${CMAKE_SYSTEM_PROCESSOR})
+endif()
+
 function(redeye_add_bpf_skeleton target name)
   set(out_dir ${CMAKE_CURRENT_BINARY_DIR}/skel)
   file(GLOB_RECURSE bpf_headers CONFIGURE_DEPENDS
@@ -18,7 +27,7 @@ function(redeye_add_bpf_skeleton target name)
     add_custom_command(
       OUTPUT ${obj}
       COMMAND ${CMAKE_COMMAND} -E make_directory ${out_dir}
-      COMMAND ${BPF_CLANG} -g -O2 -target bpf -Wall -Werror
+      COMMAND ${BPF_CLANG} -g -O2 -target bpf -Wall -Werror -D__TARGET_ARCH_${BPF_TARGET_ARCH}
               -I${CMAKE_CURRENT_SOURCE_DIR}/include -I${CMAKE_CURRENT_SOURCE_DIR}
               -I${PROJECT_SOURCE_DIR}/include -c ${CMAKE_CURRENT_SOURCE_DIR}/${source} -o ${obj}
       DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${source} ${bpf_headers}

@@ -53,6 +53,7 @@ enum {
 #define S_IFMT 00170000
 #define S_IFSOCK 0140000
 #define EINPROGRESS 115
+#define MSG_PEEK 2
 #define E2BIG 7
 
 #pragma clang attribute push(__attribute__((preserve_access_index)), apply_to = record)
@@ -71,15 +72,21 @@ struct sock_common {
   struct in6_addr skc_v6_rcv_saddr;
 };
 
+struct file;
+struct socket;
+
 struct sock {
   struct sock_common __sk_common;
   __u16 sk_protocol;
   __u16 sk_type;
+  __u8 sk_shutdown; /* a 2-bit field in older kernels: read with BPF_CORE_READ_BITFIELD_PROBED */
+  struct socket* sk_socket;
 };
 
 struct socket {
   short type;
   struct sock* sk;
+  struct file* file;
 };
 
 struct inode {
@@ -106,6 +113,7 @@ struct mm_struct {
 };
 
 struct task_struct {
+  unsigned int flags;
   int pid;
   int tgid;
   struct files_struct* files;

@@ -19,8 +19,8 @@
 
 enum redeye_event_type {
   REDEYE_EV_CONN_OPEN = 1,    /* first sight of a followed TCP connection */
-  REDEYE_EV_DATA = 2,         /* payload of one read/write on an HTTP connection */
-  REDEYE_EV_CONN_CLOSE = 3,   /* close() of a followed connection */
+  REDEYE_EV_DATA = 2,         /* payload of one read/write on a classified connection */
+  REDEYE_EV_CONN_CLOSE = 3,   /* the connection was closed (or shut down both ways) */
   REDEYE_EV_PROCESS_EXIT = 4, /* a thread-group leader exited: its fds are gone */
   REDEYE_EV_PROCESS_EXEC = 5, /* a process replaced its image: re-evaluate its service */
   REDEYE_EV_PROCESS_FORK = 6, /* a followed process forked; the child is followed too */
@@ -37,7 +37,8 @@ enum redeye_direction {
 enum redeye_conn_origin {
   REDEYE_ORIGIN_ACCEPT = 1,
   REDEYE_ORIGIN_CONNECT = 2,
-  REDEYE_ORIGIN_EXISTING = 3, /* opened before the agent started, or evicted and re-found */
+  REDEYE_ORIGIN_EXISTING = 3, /* first seen at I/O: opened before the agent started, evicted
+                                 and re-found, or the socket hooks do not see accept/connect */
 };
 
 /* Ids returned by redeye_infer_protocol (protocol_infer.h) and used by the userspace table
@@ -69,7 +70,7 @@ enum redeye_drop_reason {
 
 /* Kernel-side counters that are not drops. Index into the `stats` per-CPU array. */
 enum redeye_stat {
-  REDEYE_STAT_SYSCALLS_SEEN = 0,     /* socket syscalls of followed processes */
+  REDEYE_STAT_SYSCALLS_SEEN = 0,     /* socket reads/writes of followed processes */
   REDEYE_STAT_BYTES_TRUNCATED = 1,   /* payload bytes beyond the capture limit (not copied) */
   REDEYE_STAT_CONN_CLASSIFIED = 2,   /* connections recognised as a known protocol */
   REDEYE_STAT_CONN_UNCLASSIFIED = 3, /* connections given up on (not HTTP) */
@@ -82,10 +83,13 @@ enum redeye_filter_action {
   REDEYE_FILTER_FOLLOW = 2, /* follow it (used when follow_all is off) */
 };
 
+/* hdr.fd when the hooks could not tell which fd the I/O used (io_uring, sendmmsg, ...). */
+#define REDEYE_FD_UNKNOWN 0xffffffffu
+
 struct redeye_event_header {
   __u32 type; /* enum redeye_event_type */
   __u32 tgid;
-  __u32 fd;
+  __u32 fd; /* informational: connections are identified by conn_id (and sock) */
   __u32 pad;
   __u64 conn_id; /* unique per connection for the agent's lifetime */
   __u64 ts_ns;   /* CLOCK_MONOTONIC (bpf_ktime_get_ns) at syscall exit */
@@ -105,6 +109,7 @@ struct redeye_conn_open_event {
   __u8 local_addr[16]; /* IPv4 in the first 4 bytes */
   __u8 remote_addr[16];
   char comm[16];
+  __u64 sock; /* kernel address of the struct sock: at most one live connection per value */
 };
 
 struct redeye_data_event {
@@ -154,14 +159,12 @@ struct redeye_conn_close_event {
   __u64 bytes_out;
 };
 
-/* Per-connection state kept by the kernel, key: struct redeye_conn_key. */
-struct redeye_conn_key {
-  __u32 tgid;
-  __u32 fd;
-};
-
+/* Per-connection state kept by the kernel, key: the struct sock address. A sock is freed only
+ * after it reached TCP_CLOSE, where its entry is deleted, so a reused address never inherits
+ * a stale entry. */
 struct redeye_conn_state {
-  __u64 sk; /* struct sock address: detects fd reuse we did not see close */
+  __u32 tgid; /* the process that first did I/O on it */
+  __u32 fd;   /* the fd it used then, or REDEYE_FD_UNKNOWN */
   __u64 conn_id;
   __u64 bytes_in;
   __u64 bytes_out;

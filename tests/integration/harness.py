@@ -584,6 +584,21 @@ def select(metrics: Metrics, name: str, **labels: str) -> Dict[MetricKey, float]
     return {k: v for k, v in metrics.items() if k[0] == name and want <= k[1]}
 
 
+def check_io_hooks(chk, metrics: Metrics) -> None:
+    """The agent reports which hooks saw socket I/O; when the test runs with
+    REDEYE_IO_HOOKS=socket|syscalls (ctest registers such variants), it must
+    be those, so each variant really measures its own kernel path."""
+    hooks = select(metrics, "redeye_kernel_io_hooks_info")
+    got = ",".join(sorted(dict(k[1]).get("hooks", "?") for k in hooks)) or "missing"
+    want = os.environ.get("REDEYE_IO_HOOKS", "auto")
+    if want == "auto":
+        chk.true("redeye_kernel_io_hooks_info reports the hooks in use",
+                 got in ("socket", "syscalls"), "socket or syscalls", got)
+    else:
+        chk.true(f"redeye_kernel_io_hooks_info{{hooks={want}}} (REDEYE_IO_HOOKS)",
+                 got == want, want, got)
+
+
 def one(metrics: Metrics, name: str, **labels: str) -> Optional[float]:
     """The value of the single sample called `name` whose labels include
     `labels` (extra labels, e.g. service_instance_id, are allowed). None if

@@ -79,6 +79,7 @@ def main() -> int:
         check.eq("no server series for curl", 0,
                  len(h.select(m, "http_server_request_duration_seconds_count",
                               service_name="shop-client")))
+        h.check_io_hooks(check, m)
         check.report()
         if check.failures:
             print("agent stderr:\n" + agent.stderr()[-3000:], file=sys.stderr)

@@ -271,6 +271,7 @@ def main() -> int:
         chk.true("redeye_events_dropped_total exists", bool(drops), "present",
                  "" if drops else "missing")
         chk.eq("sum(redeye_events_dropped_total)", 0, sum(drops.values()) if drops else None)
+        h.check_io_hooks(chk, metrics)
 
         # ---- clean shutdown
         code = agent.stop(timeout=10)

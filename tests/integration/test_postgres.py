@@ -377,6 +377,7 @@ def run_mode(chk: h.Checker, agent: h.Agent, pg: PgServer, workdir: str, script:
                   server_port=str(pg.port))
         chk.true(f"[{mode}] {fam}_sum{{{svc},UPDATE}} > 0", s is not None and s > 0, "> 0",
                  h._fmt(s))
+    h.check_io_hooks(chk, m)
 
 
 def run_errors(chk: h.Checker, agent: h.Agent, pg: PgServer, settle_timeout: float) -> None:

@@ -1,7 +1,5 @@
 #include "conn/connection_table.h"
 
-#include "protocols/http/http_protocol.h"
-
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
@@ -9,18 +7,22 @@
 #include <string>
 #include <vector>
 
+#include "protocols/http/http_protocol.h"
+
 namespace redeye {
 namespace {
 
 using prometheus::MetricFamily;
 
-redeye_conn_open_event open_event(uint64_t id, uint32_t tgid, uint32_t fd, uint16_t port,
+// `sock` stands for the kernel's struct sock address, the connection's identity.
+redeye_conn_open_event open_event(uint64_t id, uint32_t tgid, uint64_t sock, uint16_t port,
                                   const char* comm) {
   redeye_conn_open_event ev{};
   ev.hdr.type = REDEYE_EV_CONN_OPEN;
   ev.hdr.conn_id = id;
   ev.hdr.tgid = tgid;
-  ev.hdr.fd = fd;
+  ev.hdr.fd = 3;
+  ev.sock = sock;
   ev.local_port = port;
   std::strncpy(ev.comm, comm, sizeof(ev.comm) - 1);
   return ev;
@@ -71,7 +73,8 @@ class ConnectionTableTest : public ::testing::Test {
         }
         if (!match) continue;
         if (family.type == prometheus::MetricType::Histogram) {
-          return sum ? metric.histogram.sample_sum : static_cast<double>(metric.histogram.sample_count);
+          return sum ? metric.histogram.sample_sum
+                     : static_cast<double>(metric.histogram.sample_count);
         }
         return family.type == prometheus::MetricType::Gauge ? metric.gauge.value
                                                             : metric.counter.value;
@@ -98,15 +101,15 @@ TEST_F(ConnectionTableTest, RequestAndResponseBecomeOneLabelledObservation) {
   auto families = registry_.Collect();
   const std::vector<std::pair<std::string, std::string>> labels = {
       {"service_name", "shop-api"},         {"service_instance_id", "testhost"},
-      {"http_request_method", "GET"},
-      {"http_route", "/orders/{id}"},       {"http_response_status_code", "200"},
-      {"server_port", "8080"}};
+      {"http_request_method", "GET"},       {"http_route", "/orders/{id}"},
+      {"http_response_status_code", "200"}, {"server_port", "8080"}};
   EXPECT_EQ(find(families, "http_server_request_duration_seconds", labels), 1);
   EXPECT_DOUBLE_EQ(find(families, "http_server_request_duration_seconds", labels, true), 0.002);
   EXPECT_EQ(find(families, "http_server_response_body_size_bytes", labels, true), 5);
   EXPECT_EQ(find(families, "http_server_request_body_size_bytes", labels, true), 0);
   EXPECT_EQ(find(families, "http_server_active_requests", {{"service_name", "shop-api"}}), 0);
-  EXPECT_EQ(find(self_.Collect(), "redeye_connections_classified_total", {{"protocol", "http"}}), 1);
+  EXPECT_EQ(find(self_.Collect(), "redeye_connections_classified_total", {{"protocol", "http"}}),
+            1);
 }
 
 TEST_F(ConnectionTableTest, DataForUnknownConnectionIsCountedAsDropped) {
@@ -115,7 +118,8 @@ TEST_F(ConnectionTableTest, DataForUnknownConnectionIsCountedAsDropped) {
   EXPECT_EQ(find(self, "redeye_events_dropped_total", {{"reason", "unknown_connection"}}), 1);
 }
 
-TEST_F(ConnectionTableTest, ReusedFdRetiresTheOldConnectionAndAbandonsItsRequest) {
+// The kernel re-announces a sock it lost track of (LRU eviction) under a new id.
+TEST_F(ConnectionTableTest, ReannouncedSockRetiresTheOldConnectionAndAbandonsItsRequest) {
   table_.on_open(open_event(1, 10, 5, 8080, "api"));
   send(1, REDEYE_DIR_INBOUND, "POST /a HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 1);
   table_.on_open(open_event(2, 10, 5, 8080, "api"));
@@ -153,7 +157,7 @@ TEST_F(ConnectionTableTest, TableIsBoundedAndCountsWhatItRefuses) {
 TEST_F(ConnectionTableTest, ProcessExitForgetsItsConnections) {
   table_.on_open(open_event(1, 10, 5, 80, "api"));
   table_.on_open(open_event(2, 10, 6, 80, "api"));
-  table_.on_open(open_event(3, 11, 5, 80, "db"));
+  table_.on_open(open_event(3, 11, 7, 80, "db"));
   table_.on_process_exit(10, 5);
   EXPECT_EQ(table_.size(), 1u);
   redeye_conn_close_event close{};

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "agent/event_dispatcher.h"
@@ -18,9 +19,9 @@
 #include "bpf/ring_buffer_reader.h"
 #include "conn/connection_table.h"
 #include "discovery/service_registry.h"
-#include "protocols/protocol.h"
 #include "metrics/self_metrics.h"
 #include "metrics/service_use_collector.h"
+#include "protocols/protocol.h"
 #include "system/kernel_features.h"
 #include "web/metrics_server.h"
 
@@ -64,9 +65,8 @@ class UseLoop {
  public:
   UseLoop(const Config& config, ServiceUseCollector& use, ServiceRegistry& services,
           const KernelProbes& probes)
-      : thread_([this, &config, &use, &services, &probes] {
-          run(config, use, services, probes);
-        }) {}
+      : thread_([this, &config, &use, &services, &probes] { run(config, use, services, probes); }) {
+  }
   ~UseLoop() {
     {
       std::lock_guard lock(mutex_);
@@ -173,7 +173,13 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
     return fail(reason, server.get(), options, stop);
   }
   route_libbpf_logs_to_spdlog();
-  KernelProbes probes(probe_config(config, true));
+  std::optional<KernelProbes> probes_holder;
+  try {
+    probes_holder.emplace(probe_config(config, true));
+  } catch (const ProbeError& e) {
+    return fail(e.what(), server.get(), options, stop);
+  }
+  KernelProbes& probes = *probes_holder;
   try {
     probes.load();
     probes.ignore_process(static_cast<uint32_t>(getpid()));
@@ -181,17 +187,18 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
   } catch (const ProbeError& e) {
     return fail(e.what(), server.get(), options, stop);
   }
-  spdlog::info("{} probes attached{}", probes.tracepoints().size(),
+  spdlog::info("{} probes attached, socket I/O seen by {}{}", probes.tracepoints().size(),
+               io_hooks_name(probes.io_hooks()),
                config.empty_probes ? " (empty programs: benchmark floor)" : "");
 
-  ServiceRegistry services(
-      config, discovery::ProcfsReader("/proc"),
-      {[&probes](uint32_t tgid) { return probes.follow_process(tgid); },
-       [&probes](uint32_t tgid) { probes.unfollow_process(tgid); }},
-      static_cast<uint32_t>(getpid()), host_name());
+  ServiceRegistry services(config, discovery::ProcfsReader("/proc"),
+                           {[&probes](uint32_t tgid) { return probes.follow_process(tgid); },
+                            [&probes](uint32_t tgid) { probes.unfollow_process(tgid); }},
+                           static_cast<uint32_t>(getpid()), host_name());
   const auto scan_start = std::chrono::steady_clock::now();
   const size_t followed = services.scan();
-  spdlog::info("discovery: {} processes in {} services ({} ms)", followed, services.members().size(),
+  spdlog::info("discovery: {} processes in {} services ({} ms)", followed,
+               services.members().size(),
                std::chrono::duration_cast<std::chrono::milliseconds>(
                    std::chrono::steady_clock::now() - scan_start)
                    .count());
@@ -199,12 +206,13 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
   auto registry = std::make_shared<prometheus::Registry>();
   auto self = std::make_shared<SelfMetrics>(SelfMetrics::KernelView{
       [&probes] { return probes.drop_counts(); }, [&probes] { return probes.stat_counts(); },
-      [&probes] { return probes.map_memory_bytes(); }});
+      [&probes] { return probes.map_memory_bytes(); },
+      probes.io_hooks() == IoHooks::kSocketTracepoints ? "socket" : "syscalls"});
   auto use = std::make_shared<ServiceUseCollector>(
-      config.discovery,
-      ServiceUseCollector::Sources{[&services] { return services.members(); },
-                                   [&probes] { return probes.process_tcp_counters(); },
-                                   [&probes](uint32_t tgid) { probes.forget_process_counters(tgid); }});
+      config.discovery, ServiceUseCollector::Sources{
+                            [&services] { return services.members(); },
+                            [&probes] { return probes.process_tcp_counters(); },
+                            [&probes](uint32_t tgid) { probes.forget_process_counters(tgid); }});
   std::vector<std::unique_ptr<protocols::ProtocolHandler>> handlers;
   std::map<uint8_t, protocols::ProtocolHandler*> by_kernel_id;
   auto serve = [&server](std::weak_ptr<prometheus::Collectable> collectable) {
@@ -217,7 +225,8 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
   ConnectionTable table(config.max_connections, services, by_kernel_id, *self,
                         config.follow_all_processes);
   EventDispatcher dispatch(table, services, *use, *self);
-  RingBufferReader reader(probes.events_fd(), [&dispatch](auto record) { dispatch.dispatch(record); });
+  RingBufferReader reader(probes.events_fd(),
+                          [&dispatch](auto record) { dispatch.dispatch(record); });
   UseLoop use_loop(config, *use, services, probes);
 
   server->add(registry);
@@ -255,6 +264,7 @@ int run_check(const Config& config) {
     KernelProbes probes(probe_config(config, false));
     const auto tracepoints = probes.tracepoints();
     report(check_tracepoints(tracepoints));
+    std::printf("%-13s %-4s %s\n", "io hooks", "ok", io_hooks_name(probes.io_hooks()));
     for (const auto& tp : tracepoints) std::printf("  probe       %s\n", tp.c_str());
     if (ok) {
       probes.load();

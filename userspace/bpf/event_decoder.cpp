@@ -3,7 +3,7 @@
 namespace redeye {
 
 static_assert(sizeof(redeye_event_header) == 32);
-static_assert(sizeof(redeye_conn_open_event) == 88);
+static_assert(sizeof(redeye_conn_open_event) == 96);
 static_assert(sizeof(redeye_data_event) == 48);
 static_assert(sizeof(redeye_conn_close_event) == 48);
 static_assert(sizeof(redeye_conn_state) == 40);

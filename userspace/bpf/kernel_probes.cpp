@@ -1,6 +1,7 @@
 #include "bpf/kernel_probes.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
 
@@ -43,7 +44,50 @@ int libbpf_to_spdlog(enum libbpf_print_level level, const char* format, va_list 
   return n;
 }
 
+// The payload of socket-tracepoint hooks comes from the syscall's saved registers, whose
+// layout bpf/syscall_regs.h knows for these architectures only.
+#if defined(__x86_64__) || defined(__aarch64__)
+constexpr bool kSyscallRegsKnown = true;
+#else
+constexpr bool kSyscallRegsKnown = false;
+#endif
+
+constexpr std::string_view kSocketSection = "tp_btf/sock_";
+constexpr std::string_view kSyscallSection = "tracepoint/syscalls/";
+
 }  // namespace
+
+std::string socket_tracepoints_missing() {
+  if (!kSyscallRegsKnown) return "this CPU architecture's syscall registers are not known";
+  btf* vmlinux = btf__load_vmlinux_btf();
+  if (!vmlinux) return "the kernel has no BTF (/sys/kernel/btf/vmlinux)";
+  std::string missing;
+  for (const char* name : {"btf_trace_sock_send_length", "btf_trace_sock_recv_length"}) {
+    if (btf__find_by_name_kind(vmlinux, name, BTF_KIND_TYPEDEF) < 0) {
+      missing =
+          "the kernel lacks the sock/sock_send_length and sock/sock_recv_length "
+          "tracepoints (Linux 6.3 and later have them)";
+    }
+  }
+  btf__free(vmlinux);
+  return missing;
+}
+
+IoHooks choose_io_hooks(const std::string& setting, const std::string& socket_missing) {
+  if (setting == "syscalls") return IoHooks::kSyscalls;
+  if (socket_missing.empty()) return IoHooks::kSocketTracepoints;
+  if (setting == "socket") {
+    throw ProbeError("io_hooks: socket cannot be used: " + socket_missing +
+                     " (fix: io_hooks: auto or syscalls)");
+  }
+  return IoHooks::kSyscalls;
+}
+
+const char* io_hooks_name(IoHooks hooks) {
+  return hooks == IoHooks::kSocketTracepoints
+             ? "socket tracepoints (sock_recv_length, sock_send_length)"
+             : "syscall tracepoints (read, write, recvfrom, sendto, ... of every process)";
+}
 
 void route_libbpf_logs_to_spdlog() { libbpf_set_print(libbpf_to_spdlog); }
 
@@ -57,6 +101,16 @@ KernelProbes::KernelProbes(const Config& config) {
   bpf_map__set_max_entries(skel_->maps.conns, config.max_connections);
   bpf_map__set_max_entries(skel_->maps.sock_owner, config.max_connections);
   bpf_map__set_max_entries(skel_->maps.events, config.ring_buffer_bytes);
+  io_hooks_ = choose_io_hooks(config.io_hooks, socket_tracepoints_missing());
+  // Only one set of I/O hooks is loaded: the other is never verified nor attached.
+  const std::string_view unused =
+      io_hooks_ == IoHooks::kSocketTracepoints ? kSyscallSection : kSocketSection;
+  bpf_program* prog = nullptr;
+  bpf_object__for_each_program(prog, skel_->obj) {
+    if (std::string_view(bpf_program__section_name(prog)).starts_with(unused)) {
+      bpf_program__set_autoload(prog, false);
+    }
+  }
 }
 
 KernelProbes::~KernelProbes() { kernel_probes__destroy(skel_); }
@@ -65,6 +119,7 @@ std::vector<std::string> KernelProbes::tracepoints() const {
   std::vector<std::string> names;
   bpf_program* prog = nullptr;
   bpf_object__for_each_program(prog, skel_->obj) {
+    if (!bpf_program__autoload(prog)) continue;
     std::string_view section = bpf_program__section_name(prog);
     names.emplace_back(section);
   }
@@ -82,8 +137,9 @@ void KernelProbes::load() {
                      "): needs CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN)");
   }
   if (err == -EACCES) {
-    throw ProbeError("the kernel's verifier rejected the BPF programs; the log above names the "
-                     "program and instruction (please report it with `uname -r`)");
+    throw ProbeError(
+        "the kernel's verifier rejected the BPF programs; the log above names the "
+        "program and instruction (please report it with `uname -r`)");
   }
   throw ProbeError("loading BPF programs failed: " + errno_text(err));
 }
@@ -91,6 +147,7 @@ void KernelProbes::load() {
 void KernelProbes::attach() {
   bpf_program* prog = nullptr;
   bpf_object__for_each_program(prog, skel_->obj) {
+    if (!bpf_program__autoload(prog)) continue;
     bpf_link* link = bpf_program__attach(prog);
     if (!link) {
       int err = errno;
@@ -116,8 +173,8 @@ void KernelProbes::ignore_process(uint32_t tgid) {
 
 bool KernelProbes::follow_process(uint32_t tgid) {
   uint8_t action = REDEYE_FILTER_FOLLOW;
-  return bpf_map__update_elem(skel_->maps.pid_filter, &tgid, sizeof(tgid), &action,
-                              sizeof(action), BPF_ANY) == 0;
+  return bpf_map__update_elem(skel_->maps.pid_filter, &tgid, sizeof(tgid), &action, sizeof(action),
+                              BPF_ANY) == 0;
 }
 
 void KernelProbes::unfollow_process(uint32_t tgid) {

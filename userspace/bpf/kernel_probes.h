@@ -21,6 +21,19 @@ class ProbeError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Which hooks see socket reads and writes (config key io_hooks).
+enum class IoHooks {
+  kSocketTracepoints,  // sock/sock_{recv,send}_length: socket I/O only (bpf/io_sock_tracepoints)
+  kSyscalls,           // syscall tracepoints: any kernel, every process's syscalls pay
+};
+
+// Empty when this kernel and build can use the socket tracepoints, else why not.
+std::string socket_tracepoints_missing();
+// The hooks for config value `setting` ("auto", "socket", "syscalls") given what
+// socket_tracepoints_missing() said. Throws ProbeError when "socket" cannot be had.
+IoHooks choose_io_hooks(const std::string& setting, const std::string& socket_missing);
+const char* io_hooks_name(IoHooks hooks);
+
 using DropCounts = std::array<uint64_t, REDEYE_DROP_MAX>;
 using StatCounts = std::array<uint64_t, REDEYE_STAT_MAX>;
 
@@ -32,8 +45,9 @@ class KernelProbes {
   KernelProbes(const KernelProbes&) = delete;
   KernelProbes& operator=(const KernelProbes&) = delete;
 
-  // Tracepoints the programs attach to, e.g. "syscalls/sys_enter_read".
+  // Sections of the programs that will be loaded, e.g. "tp_btf/sock_recv_length".
   std::vector<std::string> tracepoints() const;
+  IoHooks io_hooks() const { return io_hooks_; }
   // Verifies and loads the programs into the kernel. Throws ProbeError with the reason.
   void load();
   // Attaches every program. Throws ProbeError naming the program that failed.
@@ -56,6 +70,7 @@ class KernelProbes {
 
  private:
   kernel_probes* skel_ = nullptr;
+  IoHooks io_hooks_ = IoHooks::kSyscalls;
   bool loaded_ = false;
 };
 

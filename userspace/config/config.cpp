@@ -274,6 +274,10 @@ std::string validate(const Config& config) {
     return "ring_buffer_bytes: " + std::to_string(rb) +
            " must be a power of two >= 4096 (example: 8388608)";
   }
+  if (config.io_hooks != "auto" && config.io_hooks != "socket" && config.io_hooks != "syscalls") {
+    return "io_hooks: '" + config.io_hooks +
+           "' is unknown (example: auto; one of auto socket syscalls)";
+  }
   static const char* const kLevels[] = {"trace", "debug",    "info", "warn",
                                         "error", "critical", "off"};
   bool known_level = false;

@@ -86,6 +86,11 @@ struct Config {
   uint32_t route_limit = 100;
   // Ring buffer size in bytes (power of two, >= 1 page).
   uint32_t ring_buffer_bytes = 8 * 1024 * 1024;
+  // Which kernel hooks see socket reads/writes: "socket" (the sock_send_length /
+  // sock_recv_length tracepoints: socket I/O only, cheapest), "syscalls" (syscall tracepoints
+  // on read/write/... of every process, any kernel), or "auto" (socket when the kernel has
+  // them, else syscalls).
+  std::string io_hooks = "auto";
   // Benchmark floor: attach the same probes with programs that return at once.
   bool empty_probes = false;
   // Follow every process (but redeye) instead of only discovered services. Not in the YAML

@@ -74,6 +74,7 @@ constexpr KeySpec kTopKeys[] = {
     {"max_connections", "65536"},
     {"route_limit", "100"},
     {"ring_buffer_bytes", "8388608"},
+    {"io_hooks", "auto"},
     {"discovery", "{listening_processes: true}"},
     {"services", "[{name: shop-api, match: {port: 8080}}]"},
     {"exclude", "[{exe: /usr/sbin/sshd}]"},
@@ -325,6 +326,8 @@ void apply_document(const YAML::Node& root, const std::string& source, Config& c
       config.route_limit = parse_uint32(scalar_text(value, name, example), name, example);
     } else if (name == "ring_buffer_bytes") {
       config.ring_buffer_bytes = parse_uint32(scalar_text(value, name, example), name, example);
+    } else if (name == "io_hooks") {
+      config.io_hooks = scalar_text(value, name, example);
     } else if (name == "discovery") {
       apply_discovery(value, config.discovery);
     } else if (name == "services") {
@@ -371,6 +374,7 @@ constexpr EnvOverride kEnvOverrides[] = {
      [](Config& c, const std::string& text, const std::string& var) {
        c.ring_buffer_bytes = parse_uint32(text, var, "8388608");
      }},
+    {"io_hooks", [](Config& c, const std::string& text, const std::string&) { c.io_hooks = text; }},
     {"discovery.listening_processes",
      [](Config& c, const std::string& text, const std::string& var) {
        c.discovery.listening_processes = parse_bool(text, var, "true");

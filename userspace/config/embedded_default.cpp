@@ -23,6 +23,9 @@ max_connections: 65536
 route_limit: 100
 # Kernel ring buffer size: a power of two, at least 4096.
 ring_buffer_bytes: 8388608
+# Kernel hooks for socket reads/writes: socket (socket-layer tracepoints, kernels that have
+# them), syscalls (syscall tracepoints, any kernel, costs more), or auto (socket if present).
+io_hooks: auto
 
 discovery:
   # Every process holding a listening TCP socket that no services rule names, and that

@@ -10,7 +10,7 @@ namespace redeye {
 
 struct ConnectionTable::Connection {
   uint32_t tgid = 0;
-  uint32_t fd = 0;
+  uint64_t sock = 0;
   uint16_t local_port = 0;
   uint16_t remote_port = 0;
   std::string remote_address;
@@ -49,10 +49,9 @@ ConnectionTable::ConnectionTable(size_t max_connections, ServiceRegistry& servic
 ConnectionTable::~ConnectionTable() = default;
 
 void ConnectionTable::on_open(const redeye_conn_open_event& ev) {
-  const uint64_t key = fd_key(ev.hdr.tgid, ev.hdr.fd);
-  // The kernel only opens a new id for a (tgid, fd) whose old connection ended unseen (fd
-  // reuse, LRU eviction): retire the old one.
-  if (auto it = by_fd_.find(key); it != by_fd_.end()) erase(it->second, ev.hdr.ts_ns);
+  // A sock holds one connection at a time: a new id for a sock we track means the kernel lost
+  // the old entry (LRU eviction) and found the sock again. Retire the old one.
+  if (auto it = by_sock_.find(ev.sock); it != by_sock_.end()) erase(it->second, ev.hdr.ts_ns);
   const size_t comm_len = strnlen(ev.comm, sizeof(ev.comm));
   auto service = follow_all_
                      ? services_.service_or_adhoc(ev.hdr.tgid, std::string_view(ev.comm, comm_len))
@@ -64,13 +63,13 @@ void ConnectionTable::on_open(const redeye_conn_open_event& ev) {
   }
   auto conn = std::make_unique<Connection>();
   conn->tgid = ev.hdr.tgid;
-  conn->fd = ev.hdr.fd;
+  conn->sock = ev.sock;
   conn->local_port = ev.local_port;
   conn->remote_port = ev.remote_port;
   conn->remote_address = address_text(ev.family, ev.remote_addr);
   conn->service = std::move(service);
   connections_[ev.hdr.conn_id] = std::move(conn);
-  by_fd_[key] = ev.hdr.conn_id;
+  by_sock_[ev.sock] = ev.hdr.conn_id;
   per_process_[ev.hdr.tgid]++;
   self_.set_connections_tracked(connections_.size());
 }
@@ -125,11 +124,12 @@ void ConnectionTable::erase(uint64_t conn_id, uint64_t ts_ns) {
   if (it == connections_.end()) return;
   Connection& conn = *it->second;
   if (conn.conversation) conn.conversation->on_close(ts_ns);
-  if (auto fd_it = by_fd_.find(fd_key(conn.tgid, conn.fd));
-      fd_it != by_fd_.end() && fd_it->second == conn_id) {
-    by_fd_.erase(fd_it);
+  if (auto sock_it = by_sock_.find(conn.sock);
+      sock_it != by_sock_.end() && sock_it->second == conn_id) {
+    by_sock_.erase(sock_it);
   }
-  if (auto count = per_process_.find(conn.tgid); count != per_process_.end() && --count->second == 0) {
+  if (auto count = per_process_.find(conn.tgid);
+      count != per_process_.end() && --count->second == 0) {
     per_process_.erase(count);
   }
   connections_.erase(it);

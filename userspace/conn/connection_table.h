@@ -38,7 +38,6 @@ class ConnectionTable {
   struct Connection;
 
   void erase(uint64_t conn_id, uint64_t ts_ns);
-  static uint64_t fd_key(uint32_t tgid, uint32_t fd) { return (uint64_t{tgid} << 32) | fd; }
 
   size_t max_connections_;
   ServiceRegistry& services_;
@@ -46,7 +45,7 @@ class ConnectionTable {
   SelfMetrics& self_;
   bool follow_all_;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;  // by conn_id
-  std::unordered_map<uint64_t, uint64_t> by_fd_;  // (tgid, fd) -> conn_id
+  std::unordered_map<uint64_t, uint64_t> by_sock_;      // kernel sock address -> conn_id
   std::unordered_map<uint32_t, uint32_t> per_process_;  // tgid -> connections held
 };
 

@@ -12,8 +12,8 @@ constexpr const char* kKernelDropNames[REDEYE_DROP_MAX] = {
     "payload_read_failed", "process_filter_full", "process_table_full"};
 constexpr const char* kUserDropNames[static_cast<int>(UserDrop::kCount)] = {
     "malformed_event", "unknown_connection", "connection_table_full"};
-constexpr const char* kEventNames[static_cast<int>(EventKind::kCount)] = {
-    "conn_open", "data", "conn_close", "process"};
+constexpr const char* kEventNames[static_cast<int>(EventKind::kCount)] = {"conn_open", "data",
+                                                                          "conn_close", "process"};
 // Indexed by http::HttpAnomaly.
 constexpr const char* kHttpAnomalyNames[kHttpAnomalyCount] = {
     "partial_message_dropped", "malformed_request", "malformed_response", "capture_gap",
@@ -54,8 +54,8 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
   }
   out.push_back(received.take());
 
-  auto dropped =
-      counter_family("redeye_events_dropped_total", "Events lost, by reason (kernel and userspace).");
+  auto dropped = counter_family("redeye_events_dropped_total",
+                                "Events lost, by reason (kernel and userspace).");
   const DropCounts kdrops = kernel_.drops ? kernel_.drops() : DropCounts{};
   for (int i = 0; i < REDEYE_DROP_MAX; i++) {
     dropped.add(static_cast<double>(kdrops[i]), {{"reason", kKernelDropNames[i]}});
@@ -65,9 +65,10 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
   }
   out.push_back(dropped.take());
 
-  auto parse = counter_family("redeye_parse_errors_total",
-                              "Times a protocol parser skipped bytes (malformed input, capture gaps, resync), by "
-                              "protocol and kind.");
+  auto parse = counter_family(
+      "redeye_parse_errors_total",
+      "Times a protocol parser skipped bytes (malformed input, capture gaps, resync), by "
+      "protocol and kind.");
   {
     std::lock_guard lock(parse_errors_mutex_);
     for (const auto& [key, count] : parse_errors_) {
@@ -99,7 +100,7 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
     const StatCounts stats = kernel_.stats();
     auto stat = [&stats](int i) { return static_cast<double>(stats[i]); };
     out.push_back(counter_family("redeye_kernel_socket_syscalls_total",
-                                 "TCP socket syscalls of followed processes seen by the probes.")
+                                 "TCP socket reads/writes of followed processes seen by the kernel hooks.")
                       .add(stat(REDEYE_STAT_SYSCALLS_SEEN))
                       .take());
     out.push_back(counter_family("redeye_payload_bytes_not_captured_total",
@@ -114,10 +115,18 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
                       .add(stat(REDEYE_STAT_CONN_UNCLASSIFIED), {{"result", "unknown"}})
                       .take());
   }
-  if (kernel_.map_memory_bytes) {
-    out.push_back(gauge_family("redeye_bpf_map_memory_bytes", "Kernel memory charged for the BPF maps.")
-                      .add(static_cast<double>(kernel_.map_memory_bytes()))
+  if (!kernel_.io_hooks.empty()) {
+    out.push_back(gauge_family("redeye_kernel_io_hooks_info",
+                               "Which kernel hooks see socket reads and writes (config io_hooks): "
+                               "socket tracepoints or syscall tracepoints.")
+                      .add(1, {{"hooks", kernel_.io_hooks}})
                       .take());
+  }
+  if (kernel_.map_memory_bytes) {
+    out.push_back(
+        gauge_family("redeye_bpf_map_memory_bytes", "Kernel memory charged for the BPF maps.")
+            .add(static_cast<double>(kernel_.map_memory_bytes()))
+            .take());
   }
   return out;
 }

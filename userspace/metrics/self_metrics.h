@@ -37,6 +37,7 @@ class SelfMetrics : public prometheus::Collectable {
     std::function<DropCounts()> drops;
     std::function<StatCounts()> stats;
     std::function<uint64_t()> map_memory_bytes;
+    std::string io_hooks;  // "socket" or "syscalls": which hooks see socket I/O
   };
   explicit SelfMetrics(KernelView kernel = {});
 

@@ -219,6 +219,7 @@ const BadCase kBadCases[] = {
      "ring_buffer_bytes: ",
      "power of two"},
     {"unknown log level", "log_level: loud\n", {}, "log_level: ", "unknown"},
+    {"unknown io hooks", "io_hooks: kprobes\n", {}, "io_hooks: ", "one of auto socket syscalls"},
     {"listening_processes wrong type",
      "discovery:\n  listening_processes: maybe\n",
      {},

@@ -20,6 +20,7 @@ capture_bytes: 2048
 max_connections: 1024
 route_limit: 50
 ring_buffer_bytes: 16777216
+io_hooks: syscalls
 discovery:
   listening_processes: false
   use_interval: 500ms
@@ -54,6 +55,7 @@ Config full_example_struct() {
   c.max_connections = 1024;
   c.route_limit = 50;
   c.ring_buffer_bytes = 16777216;
+  c.io_hooks = "syscalls";
   c.discovery.listening_processes = false;
   c.discovery.use_interval_ms = 500;
   c.discovery.storage_interval_ms = 120000;

@@ -53,6 +53,7 @@ inline void expect_same_config(const Config& a, const Config& b) {
   EXPECT_EQ(a.max_connections, b.max_connections);
   EXPECT_EQ(a.route_limit, b.route_limit);
   EXPECT_EQ(a.ring_buffer_bytes, b.ring_buffer_bytes);
+  EXPECT_EQ(a.io_hooks, b.io_hooks);
   EXPECT_EQ(a.empty_probes, b.empty_probes);
   EXPECT_EQ(a.follow_all_processes, b.follow_all_processes);
   EXPECT_EQ(a.discovery.listening_processes, b.discovery.listening_processes);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Syscall tracepoints on TCP socket I/O.
+/* Syscall tracepoints on TCP socket I/O: the fallback for kernels without the socket
+ * tracepoints io_sock_tracepoints.bpf.c uses (userspace loads one set or the other).
  *
  * Entry: for followed processes, resolve the fd to a TCP sock and stash the arguments (only
  *        sockets are stashed, so file and pipe I/O costs one filter lookup and a few reads).
@@ -9,12 +10,12 @@
  *
  * Why userspace pairs requests (and not the kernel): see docs/DESIGN.md, "How much the kernel
  * does"; the benchmark in docs/BENCHMARKS.md measures the cost of this choice. */
+/* clang-format off: kernel_types.h first, bpf_helpers.h needs its types */
 #include "kernel_types.h"
+/* clang-format on */
 #include <bpf/bpf_helpers.h>
 
-#include "maps.h"
-#include "payload.h"
-#include "redeye/protocol_infer.h"
+#include "io_account.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -23,8 +24,8 @@ static __always_inline int stash_syscall(__u32 fd, __u64 buf, __u32 iovcnt, __u8
   if (empty_programs) return 0;
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   if (!process_followed(pid_tgid >> 32)) return 0;
-  struct stashed_args args = {.buf = buf, .fd = fd, .iovcnt = iovcnt, .kind = kind,
-                              .direction = direction};
+  struct stashed_args args = {
+      .buf = buf, .fd = fd, .iovcnt = iovcnt, .kind = kind, .direction = direction};
   if (kind != STASH_ACCEPT) {
     struct sock* sk = tcp_sock_from_fd(fd);
     if (!sk) return 0;
@@ -48,63 +49,24 @@ static __always_inline bool unstash(__u64 pid_tgid, struct stashed_args* out) {
   return true;
 }
 
-/* Decides, from the first bytes the process reads or writes, which protocol the connection
- * speaks and which side the process is on (include/redeye/protocol_infer.h). */
-static __always_inline void classify(struct redeye_conn_state* conn,
-                                     const struct stashed_args* args, __u32 total) {
-  if (args->kind == STASH_NODATA) return;
-  unsigned char prefix[2 * REDEYE_INFER_PREFIX] = {};
-  void* buf = first_buffer(args);
-  __u32 len = total < REDEYE_INFER_PREFIX ? total : REDEYE_INFER_PREFIX;
-  int role = 0;
-  int protocol = 0;
-  if (buf && !bpf_probe_read_user(prefix, bounded_peek(len), buf)) {
-    protocol = redeye_infer_protocol(prefix, len, args->direction, &role);
-  }
-  if (protocol) {
-    conn->protocol = protocol;
-    conn->role = role == REDEYE_INFER_SERVER ? REDEYE_ROLE_SERVER : REDEYE_ROLE_CLIENT;
-    count_stat(REDEYE_STAT_CONN_CLASSIFIED, 1);
-    return;
-  }
-  if (++conn->classify_attempts >= REDEYE_CLASSIFY_ATTEMPTS) {
-    conn->protocol = REDEYE_PROTO_OTHER;
-    count_stat(REDEYE_STAT_CONN_UNCLASSIFIED, 1);
-  }
-}
-
 static __always_inline int handle_io_exit(struct syscall_exit_ctx* ctx) {
   if (empty_programs) return 0;
   __u64 pid_tgid = bpf_get_current_pid_tgid();
   struct stashed_args args;
   if (!unstash(pid_tgid, &args)) return 0;
   if (ctx->ret <= 0) return 0;
-  __u32 tgid = pid_tgid >> 32;
-  __u64 ts = bpf_ktime_get_ns();
-  struct redeye_conn_state* conn = conn_find_or_start((struct sock*)args.sk, tgid, args.fd, ts);
-  if (!conn) return 0;
   __u32 total = ctx->ret > 0x7fffffff ? 0x7fffffff : (__u32)ctx->ret;
-  struct redeye_proc_tcp* proc = proc_tcp_of(tgid);
-  if (args.direction == REDEYE_DIR_INBOUND) {
-    __sync_fetch_and_add(&conn->bytes_in, total);
-    if (proc) __sync_fetch_and_add(&proc->bytes_received, total);
-  } else {
-    __sync_fetch_and_add(&conn->bytes_out, total);
-    if (proc) __sync_fetch_and_add(&proc->bytes_sent, total);
-  }
-  if (conn->protocol == REDEYE_PROTO_UNKNOWN) classify(conn, &args, total);
-  if (conn->protocol == REDEYE_PROTO_UNKNOWN || conn->protocol == REDEYE_PROTO_OTHER) return 0;
-  emit_data(&args, conn, tgid, total, ts);
+  account_io(&args, pid_tgid >> 32, total);
   return 0;
 }
 
 /* Payload syscalls: (fd, buffer) / (fd, iovec, count) / (fd, msghdr) / sendfile(out_fd, ...). */
-#define IO_PROBES(name, kind, direction, iovcnt_arg)                                 \
-  SEC("tracepoint/syscalls/sys_enter_" #name)                                        \
-  int enter_##name(struct syscall_enter_ctx* ctx) {                                  \
-    return stash_syscall(ctx->args[0], ctx->args[1], iovcnt_arg, kind, direction);   \
-  }                                                                                  \
-  SEC("tracepoint/syscalls/sys_exit_" #name)                                         \
+#define IO_PROBES(name, kind, direction, iovcnt_arg)                               \
+  SEC("tracepoint/syscalls/sys_enter_" #name)                                      \
+  int enter_##name(struct syscall_enter_ctx* ctx) {                                \
+    return stash_syscall(ctx->args[0], ctx->args[1], iovcnt_arg, kind, direction); \
+  }                                                                                \
+  SEC("tracepoint/syscalls/sys_exit_" #name)                                       \
   int exit_##name(struct syscall_exit_ctx* ctx) { return handle_io_exit(ctx); }
 
 IO_PROBES(read, STASH_PLAIN, REDEYE_DIR_INBOUND, 0)
@@ -159,11 +121,13 @@ int enter_connect(struct syscall_enter_ctx* ctx) {
 SEC("tracepoint/syscalls/sys_exit_connect")
 int exit_connect(struct syscall_exit_ctx* ctx) { return handle_new_conn_exit(ctx); }
 
-/* close: handled at entry, while the fd still names the socket. */
+/* close: handled at entry, while the fd still names the socket. The TCP state change that
+ * follows (connection_end.bpf.c) finds the connection already gone. */
 SEC("tracepoint/syscalls/sys_enter_close")
 int enter_close(struct syscall_enter_ctx* ctx) {
   if (empty_programs) return 0;
-  __u64 pid_tgid = bpf_get_current_pid_tgid();
-  conn_close(pid_tgid >> 32, (__u32)ctx->args[0], bpf_ktime_get_ns());
+  if (!process_followed(bpf_get_current_pid_tgid() >> 32)) return 0;
+  struct sock* sk = tcp_sock_from_fd((__u32)ctx->args[0]);
+  if (sk) conn_close(sk, bpf_ktime_get_ns());
   return 0;
 }
