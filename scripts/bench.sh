@@ -8,6 +8,7 @@
 #   D            seconds per wrk run (default 10)
 #   CONNECTIONS  wrk connections (default 32)
 #   PIN=0        do not pin nginx/wrk to CPUs 0/1 (default: pin when >= 2 CPUs)
+#   REDEYE_IO_HOOKS=syscalls  measure the syscall-tracepoint fallback (default: auto)
 #   REDEYE       use this redeye binary instead of building one
 #   BUILD_DIR    as in build.sh
 # Markdown goes to stdout, progress to stderr. See scripts/bench_http.py.

@@ -163,6 +163,7 @@ def run_arm(arm, args, nginx, pin, clk_tck):
             res["bpf_mib"] = mem / (1024.0 * 1024.0)
             res["bpf_maps"] = nmaps
             m = agent.scrape()
+            res["io_hooks"] = io_hooks_of(m)
             drops = h.select(m, "redeye_events_dropped_total")
             res["drops"] = int(sum(drops.values())) if drops else None
             code = agent.stop()
@@ -174,6 +175,20 @@ def run_arm(arm, args, nginx, pin, clk_tck):
         if agent is not None:
             agent.cleanup()
     return res
+
+
+def io_hooks_of(metrics):
+    """Which kernel hooks the agent used (redeye_kernel_io_hooks_info{hooks})."""
+    keys = h.select(metrics, "redeye_kernel_io_hooks_info")
+    return ",".join(sorted(dict(k[1]).get("hooks", "?") for k in keys)) or "unknown"
+
+
+def io_hooks_line(results):
+    seen = sorted({r["io_hooks"] for r in results if r.get("io_hooks")})
+    names = {"socket": "socket tracepoints (`sock_recv_length`, `sock_send_length`)",
+             "syscalls": "syscall tracepoints"}
+    return ("- Kernel I/O hooks (config `io_hooks`, `REDEYE_IO_HOOKS`): "
+            + (", ".join(names.get(s, s) for s in seen) or "unknown"))
 
 
 def fmt_rps(v):
@@ -211,6 +226,7 @@ def markdown(args, results, pin, started, load_before):
                                   if pin else "none"))
     lines.append("- `empty` arm: same probes attached, programs return immediately: "
                  "the tracepoint floor of this machine, no agent can do better")
+    lines.append(io_hooks_line(results))
     lines.append(f"- Background load: 1-minute load average {load_before:.2f} before the run")
     lines.append("")
     other_max = max((r["other_pct"] for r in results), default=0.0)

@@ -233,6 +233,7 @@ def run_arm(arm, args, pg, workdir, script, pin, clk_tck, bpf_stats=False):
             deadline = time.monotonic() + 10
             while True:
                 m = agent.scrape()
+                res["io_hooks"] = bench_http.io_hooks_of(m)
                 counted = counted_ops(m, pg.port) - ops0
                 if counted >= want or time.monotonic() > deadline:
                     break
@@ -294,6 +295,7 @@ def markdown(args, results, pin, started, load_before):
                                   if pin else f"postgres and pgbench unpinned, agent {agent_pin}"))
     lines.append("- Full agent: services `shop-app` (pgbench, client side) and `shop-db` "
                  "(postgres, server side) followed: every statement is parsed on both sides")
+    lines.append(bench_http.io_hooks_line(results))
     lines.append(f"- Background load: 1-minute load average {load_before:.2f} before the run")
     lines.append("")
     # The load average before the run includes earlier benchmarks; what counts is the CPU other

@@ -13,6 +13,7 @@
 #                (the agent following postgres alone)
 #   AGENT_CPU    pin the agent to this CPU (default: unpinned)
 #   PIN=0        do not pin postgres/pgbench to CPUs 0/1 (default: pin when >= 2 CPUs)
+#   REDEYE_IO_HOOKS=syscalls  measure the syscall-tracepoint fallback (default: auto)
 #   REDEYE       use this redeye binary instead of building one
 #   BUILD_DIR    as in build.sh
 # Markdown goes to stdout, progress to stderr. See scripts/bench_postgres.py.
