@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* TCP errors and state changes per process: retransmits, resets, failed connects, new
  * listening sockets (which make a process a service under the default configuration), and the
- * end of followed connections (close() or shutdown() both ways, reset, or final teardown).
+ * end of followed connections (close(), or the sock's destruction).
  *
  * These tracepoints mostly fire in softirq context, where `current` is whoever was running:
  * the owning process comes from the sock_owner map instead. Context layouts are the tracefs
@@ -67,12 +67,17 @@ int on_tcp_receive_reset(struct sk_ctx* ctx) {
   return 0;
 }
 
-/* The process will read no more from `sk`: close() sets both shutdown bits before the state
- * changes, shutdown(SHUT_WR) only the send bit (the reply is still to be read), and the
- * peer's FIN sets the receive bit (nothing more will come). */
-static __always_inline bool receive_shut(const void* skaddr) {
+/* At a FIN_WAIT1/LAST_ACK transition: the process will read nothing more from `sk`, so its
+ * conversation is over. close() sets both shutdown bits and empties the receive queue before
+ * the state changes; shutdown(SHUT_WR) sets only the send bit (the reply is still to come),
+ * unless the peer's FIN already came (the receive bit), and then only the queued bytes are
+ * left to read. Reaching TCP_CLOSE is not the end: a socket the process still holds keeps
+ * its queued data readable (FIN_WAIT2 + FIN goes to TIME_WAIT via CLOSE at once); those end
+ * at tcp_destroy_sock, which close() of such a socket triggers. */
+static __always_inline bool nothing_left_to_read(const void* skaddr) {
   const struct sock* sk = skaddr;
-  return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown) & RCV_SHUTDOWN;
+  if (!(BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown) & RCV_SHUTDOWN)) return false;
+  return BPF_CORE_READ(sk, sk_receive_queue.qlen) == 0;
 }
 
 SEC("tracepoint/sock/inet_sock_set_state")
@@ -91,13 +96,11 @@ int on_tcp_state(struct set_state_ctx* ctx) {
     __u32 tgid = bpf_get_current_pid_tgid() >> 32;
     __u64 key = (__u64)ctx->skaddr;
     if (process_followed(tgid)) bpf_map_update_elem(&sock_owner, &key, &tgid, BPF_ANY);
-  } else if (state == TCP_CLOSE) {
-    if (ctx->oldstate == TCP_SYN_SENT) {
-      struct redeye_proc_tcp* proc = proc_tcp_of_sock(ctx->skaddr);
-      if (proc) __sync_fetch_and_add(&proc->connect_failures, 1);
-    }
-    conn_close(ctx->skaddr, bpf_ktime_get_ns());
-  } else if ((state == TCP_FIN_WAIT1 || state == TCP_LAST_ACK) && receive_shut(ctx->skaddr)) {
+  } else if (state == TCP_CLOSE && ctx->oldstate == TCP_SYN_SENT) {
+    struct redeye_proc_tcp* proc = proc_tcp_of_sock(ctx->skaddr);
+    if (proc) __sync_fetch_and_add(&proc->connect_failures, 1);
+  } else if ((state == TCP_FIN_WAIT1 || state == TCP_LAST_ACK) &&
+             nothing_left_to_read(ctx->skaddr)) {
     conn_close(ctx->skaddr, bpf_ktime_get_ns());
   }
   return 0;

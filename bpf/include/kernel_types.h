@@ -75,8 +75,13 @@ struct sock_common {
 struct file;
 struct socket;
 
+struct sk_buff_head {
+  __u32 qlen;
+};
+
 struct sock {
   struct sock_common __sk_common;
+  struct sk_buff_head sk_receive_queue;
   __u16 sk_protocol;
   __u16 sk_type;
   __u8 sk_shutdown; /* a 2-bit field in older kernels: read with BPF_CORE_READ_BITFIELD_PROBED */
