@@ -47,11 +47,11 @@ static __always_inline struct redeye_conn_state* conn_start(struct sock* sk, __u
 /* The state of `sk`, created on first sight. A socket shared by several processes (inherited
  * across fork) stays one connection, owned by the first process seen using it. */
 static __always_inline struct redeye_conn_state* conn_find_or_start(struct sock* sk, __u32 tgid,
-                                                                    __u32 fd, __u64 ts) {
+                                                                    __u32 fd) {
   __u64 key = (__u64)sk;
   struct redeye_conn_state* state = bpf_map_lookup_elem(&conns, &key);
   if (state) return state;
-  return conn_start(sk, tgid, fd, REDEYE_ORIGIN_EXISTING, ts);
+  return conn_start(sk, tgid, fd, REDEYE_ORIGIN_EXISTING, bpf_ktime_get_ns());
 }
 
 /* The connection on `sk` ended: tell userspace (which flushes what it was parsing) and forget

@@ -35,8 +35,7 @@ static __always_inline void classify(struct redeye_conn_state* conn,
 
 /* `total` (> 0) bytes moved on the TCP sock args->sk by process `tgid`. */
 static __always_inline void account_io(const struct stashed_args* args, __u32 tgid, __u32 total) {
-  __u64 ts = bpf_ktime_get_ns();
-  struct redeye_conn_state* conn = conn_find_or_start((struct sock*)args->sk, tgid, args->fd, ts);
+  struct redeye_conn_state* conn = conn_find_or_start((struct sock*)args->sk, tgid, args->fd);
   if (!conn) return;
   struct redeye_proc_tcp* proc = proc_tcp_of(tgid);
   if (args->direction == REDEYE_DIR_INBOUND) {
@@ -48,7 +47,8 @@ static __always_inline void account_io(const struct stashed_args* args, __u32 tg
   }
   if (conn->protocol == REDEYE_PROTO_UNKNOWN) classify(conn, args, total);
   if (conn->protocol == REDEYE_PROTO_UNKNOWN || conn->protocol == REDEYE_PROTO_OTHER) return;
-  emit_data(args, conn, tgid, total, ts);
+  /* The clock is read only for what is sent (byte counts need none). */
+  emit_data(args, conn, tgid, total, bpf_ktime_get_ns());
 }
 
 #endif /* REDEYE_BPF_IO_ACCOUNT_H */

@@ -70,6 +70,7 @@ struct {
  * offset + length stays inside. */
 struct data_scratch {
   __u8 raw[sizeof(struct redeye_data_event) + 2 * REDEYE_MAX_CAPTURE];
+  __u32 emitted; /* data events from this CPU: the ring's fill level is checked every 16th */
 };
 
 struct {

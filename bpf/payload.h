@@ -38,15 +38,19 @@ static __always_inline void* first_buffer(const struct stashed_args* args) {
   return iov.iov_base;
 }
 
-/* Copies up to `want` bytes from an iovec array into data[]. Returns bytes copied. */
+/* Copies up to `want` bytes from an iovec array into data[]. Returns bytes copied. The
+ * iovecs themselves are read with one copy (each user copy costs about a map lookup). */
 static __always_inline __u32 copy_iovecs(__u8* data, struct iovec* iov_array, __u64 iovcnt,
                                          __u32 want) {
+  struct iovec iovs[REDEYE_MAX_IOV] = {};
+  __u64 n = iovcnt < REDEYE_MAX_IOV ? iovcnt : REDEYE_MAX_IOV;
+  __u64 bytes = n * sizeof(struct iovec);
+  if (bytes == 0 || bpf_probe_read_user(iovs, bytes, iov_array)) return 0;
   __u32 copied = 0;
 #pragma unroll
   for (int i = 0; i < REDEYE_MAX_IOV; i++) {
-    if (i >= iovcnt || copied >= want) break;
-    struct iovec iov = {};
-    if (bpf_probe_read_user(&iov, sizeof(iov), &iov_array[i])) break;
+    if (i >= n || copied >= want) break;
+    struct iovec iov = iovs[i];
     __u64 off = bounded_len(copied, CAPTURE_MASK);
     __u64 len =
         bounded_len(iov.iov_len < want - copied ? iov.iov_len : want - copied, REDEYE_MAX_CAPTURE);
@@ -94,7 +98,10 @@ static __always_inline void emit_data(const struct stashed_args* args,
   ev->protocol = conn->protocol;
   ev->role = conn->role;
   __u64 size = sizeof(struct redeye_data_event) + bounded_len(captured, REDEYE_MAX_CAPTURE);
-  if (bpf_ringbuf_output(&events, ev, size, wakeup_flag())) count_drop(REDEYE_DROP_RINGBUF_FULL);
+  /* Querying the ring's fill level on every event costs as much as a map lookup; checking
+   * every 16th lets the backlog pass the wakeup threshold by at most 16 events. */
+  __u64 flags = (++s->emitted & 15) == 0 ? wakeup_flag() : BPF_RB_NO_WAKEUP;
+  if (bpf_ringbuf_output(&events, ev, size, flags)) count_drop(REDEYE_DROP_RINGBUF_FULL);
 }
 
 #endif /* REDEYE_BPF_PAYLOAD_H */
