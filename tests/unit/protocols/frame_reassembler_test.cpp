@@ -153,5 +153,71 @@ TEST(FrameReassemblerTest, HeaderThatNeverCompletesWithinTheLimitIsInvalid) {
   EXPECT_GE(r.stats().invalid, 1u);
 }
 
+TEST(FrameReassemblerTest, WholeFramesAreDeliveredInPlaceAndOnlyASplitTailIsBuffered) {
+  ToyDecoder decoder;
+  FrameReassembler r(decoder, 1024);
+  const std::string first = frame("abc") + frame("defg") + frame("hijkl").substr(0, 3);
+  std::vector<const uint8_t*> data;
+  Collector c;
+  auto callback = [&](const Frame& f) {
+    data.push_back(f.bytes.data());
+    c.callback()(f);
+  };
+  r.feed(bytes(first), 0, 1, callback);
+  ASSERT_EQ(c.frames.size(), 2u);
+  // Both whole frames point into the chunk itself.
+  EXPECT_EQ(data[0], bytes(first).data());
+  EXPECT_EQ(data[1], bytes(first).data() + frame("abc").size());
+  const std::string second = frame("hijkl").substr(3) + frame("m");
+  r.feed(bytes(second), 0, 2, callback);
+  ASSERT_EQ(c.frames.size(), 4u);
+  EXPECT_EQ(c.frames[2], frame("hijkl"));
+  EXPECT_EQ(c.times[2], 2u);
+  EXPECT_EQ(c.frames[3], frame("m"));
+  // The frame after the buffered one is whole again: in place.
+  EXPECT_EQ(data[3], bytes(second).data() + frame("hijkl").size() - 3);
+}
+
+TEST(FrameReassemblerTest, WholeFrameLongerThanTheLimitInOneChunkArrivesAsItsPrefix) {
+  ToyDecoder decoder;
+  FrameReassembler r(decoder, 4);
+  Collector c;
+  r.feed(bytes(frame("0123456789") + frame("ab") + frame("c")), 0, 1, c.callback());
+  ASSERT_EQ(c.frames.size(), 3u);
+  EXPECT_EQ(c.frames[0], frame("0123456789").substr(0, 4));
+  EXPECT_EQ(c.lengths[0], 12u);
+  EXPECT_EQ(c.frames[1], frame("ab"));
+  EXPECT_EQ(c.frames[2], frame("c"));
+}
+
+// Byte by byte only the buffered path runs; in one chunk whole frames take the in-place path.
+// Any chunking must give the same frames, lengths and statistics.
+TEST(FrameReassemblerTest, AnyChunkingGivesWhatByteByByteGives) {
+  ToyDecoder decoder;
+  const std::string stream = frame("hello") + "junk" + frame("") + frame(std::string(40, 'w')) +
+                             "F" + frame("after a bad start") + frame("x") + "zz" +
+                             frame(std::string(30, 'q')).substr(0, 12);
+  for (const size_t limit : {size_t{8}, size_t{1024}}) {
+    FrameReassembler reference(decoder, limit);
+    Collector expected;
+    for (size_t i = 0; i < stream.size(); i++) {
+      reference.feed(bytes(stream.substr(i, 1)), 0, 1, expected.callback());
+    }
+    for (size_t step = 2; step <= stream.size(); step++) {
+      FrameReassembler r(decoder, limit);
+      Collector c;
+      for (size_t i = 0; i < stream.size(); i += step) {
+        r.feed(bytes(stream.substr(i, step)), 0, 1, c.callback());
+      }
+      EXPECT_EQ(c.frames, expected.frames) << "limit " << limit << ", chunks of " << step;
+      EXPECT_EQ(c.lengths, expected.lengths) << "limit " << limit << ", chunks of " << step;
+      EXPECT_EQ(r.stats().invalid, reference.stats().invalid);
+      EXPECT_EQ(r.stats().skipped_bytes, reference.stats().skipped_bytes);
+      EXPECT_EQ(r.stats().resyncs, reference.stats().resyncs);
+      EXPECT_EQ(r.in_sync(), reference.in_sync());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace redeye::protocols

@@ -22,8 +22,8 @@ void FrameReassembler::lose_sync() {
   frame_seen_ = 0;
 }
 
-void FrameReassembler::feed(std::span<const uint8_t> captured, uint64_t uncaptured,
-                            uint64_t ts_ns, const FrameCallback& on_frame) {
+void FrameReassembler::feed(std::span<const uint8_t> captured, uint64_t uncaptured, uint64_t ts_ns,
+                            const FrameCallback& on_frame) {
   consume(captured, ts_ns, on_frame);
   if (uncaptured == 0) return;
   if (!in_sync_) {
@@ -62,6 +62,19 @@ void FrameReassembler::consume(std::span<const uint8_t> bytes, uint64_t ts_ns,
       in_sync_ = true;
       stats_.resyncs++;
     }
+    if (frame_length_ == 0 && pending_.empty()) {
+      // Fast path: a frame that starts here and ends inside these bytes is delivered in place,
+      // without a copy. The probe sees what the buffered path below would give it.
+      const size_t window = std::min({bytes.size(), max_frame_bytes_, kProbeWindow});
+      const FrameProbe probe = decoder_.probe(bytes.first(window));
+      if (probe.result == ProbeResult::kFrame && probe.length != 0 &&
+          probe.length <= bytes.size()) {
+        const size_t length = static_cast<size_t>(probe.length);
+        on_frame({bytes.first(std::min(length, max_frame_bytes_)), probe.length, ts_ns});
+        bytes = bytes.subspan(length);
+        continue;
+      }
+    }
     if (frame_length_ == 0) {
       // Learn the frame's length from its header, buffering a split header.
       const size_t before = pending_.size();
@@ -99,7 +112,8 @@ void FrameReassembler::consume(std::span<const uint8_t> bytes, uint64_t ts_ns,
     // Append this frame's bytes (kept up to max_frame_bytes_, counted beyond).
     const uint64_t need = frame_length_ - frame_seen_;
     const size_t take = static_cast<size_t>(std::min<uint64_t>(need, bytes.size()));
-    const size_t keep_room = max_frame_bytes_ > pending_.size() ? max_frame_bytes_ - pending_.size() : 0;
+    const size_t keep_room =
+        max_frame_bytes_ > pending_.size() ? max_frame_bytes_ - pending_.size() : 0;
     const size_t keep = std::min(take, keep_room);
     pending_.insert(pending_.end(), bytes.begin(), bytes.begin() + keep);
     frame_seen_ += take;

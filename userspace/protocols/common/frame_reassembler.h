@@ -38,10 +38,12 @@ class FrameDecoder {
 };
 
 struct Frame {
-  std::span<const uint8_t> bytes;  // the frame, or its first `max_frame_bytes` bytes
-  uint64_t length = 0;             // the frame's true length
+  // The frame, or its first `max_frame_bytes` bytes: in the fed chunk itself when the whole
+  // frame is there, else in the reassembler's buffer. Valid only during the callback.
+  std::span<const uint8_t> bytes;
+  uint64_t length = 0;  // the frame's true length
   bool truncated() const { return bytes.size() < length; }
-  uint64_t ts_ns = 0;              // when the frame's last byte was read/written
+  uint64_t ts_ns = 0;  // when the frame's last byte was read/written
 };
 
 struct ReassemblyStats {

@@ -26,24 +26,35 @@ void PgMatcher::overflow(uint64_t ts) {
   queue_.push_back(marker);
 }
 
-void PgMatcher::push(Entry entry) {
-  if (!queue_.empty() && queue_.back().kind == Kind::kLost && queue_.back().open) {
-    // The rest of a forgotten batch: its Sync is one more ReadyForQuery for the marker.
-    Entry& marker = queue_.back();
-    if (entry.kind == Kind::kSync) {
-      marker.absorb++;
+bool PgMatcher::admit(Kind kind, uint64_t ts) {
+  while (true) {
+    if (!queue_.empty() && queue_.back().kind == Kind::kLost && queue_.back().open) {
+      // The rest of a forgotten batch: its Sync is one more ReadyForQuery for the marker.
+      Entry& marker = queue_.back();
+      if (kind == Kind::kSync) {
+        marker.absorb++;
+        marker.open = false;
+        return false;
+      }
+      if (kind != Kind::kQuery && kind != Kind::kFunction) return false;
       marker.open = false;
-      return;
     }
-    if (entry.kind != Kind::kQuery && entry.kind != Kind::kFunction) return;
-    marker.open = false;
+    if (queue_.size() < kMaxPending) return true;
+    overflow(ts);
   }
-  if (queue_.size() >= kMaxPending) {
-    overflow(entry.ts);
-    push(entry);
-    return;
-  }
-  queue_.push_back(entry);
+}
+
+void PgMatcher::push(const Entry& entry) {
+  if (admit(entry.kind, entry.ts)) queue_.push_back(entry);
+}
+
+void PgMatcher::push(Kind kind, OpId op, uint64_t ts) {
+  if (!admit(kind, ts)) return;
+  // Built in place: copying an Entry just written field by field stalls on store forwarding.
+  Entry& entry = queue_.emplace_back();
+  entry.kind = kind;
+  entry.op = op;
+  entry.ts = ts;
 }
 
 void PgMatcher::infer_completion(const Entry& entry, uint64_t end_ns) {
@@ -94,12 +105,12 @@ void PgMatcher::on_frontend(uint8_t type, std::span<const uint8_t> body, uint64_
       return;
     case 'F':
       settle_before_request();
-      push(Entry{.kind = Kind::kFunction, .ts = ts});
+      push(Kind::kFunction, kOpOther, ts);
       batch_open_ = false;
       return;
     case 'S':
       if (starts_request) settle_before_request();
-      push(Entry{.kind = Kind::kSync, .ts = ts});
+      push(Kind::kSync, kOpOther, ts);
       batch_open_ = false;
       skip_until_sync_ = false;
       return;
@@ -114,31 +125,32 @@ void PgMatcher::on_frontend(uint8_t type, std::span<const uint8_t> body, uint64_
   }
   if (starts_request) settle_before_request();
   batch_open_ = true;
-  Entry entry{.ts = ts};
+  Kind kind;
+  OpId op = kOpOther;
   if (type == 'P') {  // Parse: statement name, SQL
     const bool named = reader.cstring(name);
     reader.cstring(text);
-    entry.kind = Kind::kParse;
-    entry.op = op_from_sql(text);
-    if (named && statements_.put(name, entry.op)) anomaly(PgAnomaly::kStatementCacheFull);
+    kind = Kind::kParse;
+    op = op_from_sql(text);
+    if (named && statements_.put(name, op)) anomaly(PgAnomaly::kStatementCacheFull);
   } else if (type == 'B') {  // Bind: portal, statement
-    entry.kind = Kind::kBind;
+    kind = Kind::kBind;
     if (reader.cstring(name) && reader.cstring(text)) {
-      entry.op = statements_.get(text).value_or(kOpOther);
-      if (portals_.put(name, entry.op)) anomaly(PgAnomaly::kStatementCacheFull);
+      op = statements_.get(text).value_or(kOpOther);
+      if (portals_.put(name, op)) anomaly(PgAnomaly::kStatementCacheFull);
     }
   } else if (type == 'E') {  // Execute: portal, row limit
-    entry.kind = Kind::kExecute;
-    if (reader.cstring(name)) entry.op = portals_.get(name).value_or(kOpOther);
+    kind = Kind::kExecute;
+    if (reader.cstring(name)) op = portals_.get(name).value_or(kOpOther);
   } else {  // Describe / Close: 'S' statement or 'P' portal, name
-    entry.kind = type == 'D' ? Kind::kDescribe : Kind::kClose;
+    kind = type == 'D' ? Kind::kDescribe : Kind::kClose;
     if (reader.byte(what) && reader.cstring(name)) {
       StatementCache& names = what == 'S' ? statements_ : portals_;
-      entry.op = names.get(name).value_or(kOpOther);
+      op = names.get(name).value_or(kOpOther);
       if (type == 'C') names.erase(name);
     }
   }
-  push(entry);
+  push(kind, op, ts);
 }
 
 void PgMatcher::drop_stale_terminals() {

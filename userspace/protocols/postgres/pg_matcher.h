@@ -88,7 +88,10 @@ class PgMatcher {
   }
 
   // Queues a request, merging it into a forgotten batch it continues.
-  void push(Entry entry);
+  void push(const Entry& entry);
+  void push(Kind kind, OpId op, uint64_t ts);
+  // Makes room for a request of `kind`: false when a forgotten batch it continues took it.
+  bool admit(Kind kind, uint64_t ts);
   // Too many requests in flight: forgets them, keeping how many ReadyForQuery they expect.
   void overflow(uint64_t ts);
   void settle_before_request();

@@ -17,9 +17,16 @@ constexpr std::array<std::string_view, 49> kOps = {
     "COMMENT",    "SECURITY", "LOAD",     "REFRESH",   "IMPORT",  "REASSIGN", "WITH"};
 constexpr size_t kMaxKeyword = 16;
 
+// a == b, where the first character and the length rule out nearly all names without a
+// memcmp. `b` is not empty.
+bool same(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && a[0] == b[0] && a == b;
+}
+
 OpId find(std::string_view upper) {
+  if (upper.empty()) return kOpOther;
   for (size_t i = 1; i < kOps.size(); i++) {
-    if (kOps[i] == upper) return static_cast<OpId>(i);
+    if (same(upper, kOps[i])) return static_cast<OpId>(i);
   }
   return kOpOther;
 }
@@ -200,10 +207,10 @@ OpId op_from_keyword(std::string_view word) {
   }
   const std::string_view upper(buf, word.size());
   // Synonyms, so that the SQL and the command tag name a statement alike.
-  if (upper == "END") return kCommit;
-  if (upper == "ABORT") return kRollback;
-  if (upper == "VALUES" || upper == "TABLE") return kSelect;
-  if (upper == "ANALYSE") return kAnalyze;
+  if (same(upper, "END")) return kCommit;
+  if (same(upper, "ABORT")) return kRollback;
+  if (same(upper, "VALUES") || same(upper, "TABLE")) return kSelect;
+  if (same(upper, "ANALYSE")) return kAnalyze;
   return find(upper);
 }
 

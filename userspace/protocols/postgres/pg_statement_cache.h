@@ -37,16 +37,32 @@ class StatementCache {
     OpId op;
     std::list<std::string>::iterator lru;
   };
+  // Names are short (drivers use "P0_1", "S_12", "__asyncpg_stmt_3__"): an inline FNV-1a
+  // and byte comparison cost less than the library's out-of-line hash and memcmp.
   struct NameHash {
     using is_transparent = void;
-    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    size_t operator()(std::string_view s) const {
+      uint64_t h = 14695981039346656037ull;
+      for (const char c : s) h = (h ^ static_cast<uint8_t>(c)) * 1099511628211ull;
+      return static_cast<size_t>(h);
+    }
+  };
+  struct NameEqual {
+    using is_transparent = void;
+    bool operator()(std::string_view a, std::string_view b) const {
+      if (a.size() != b.size()) return false;
+      for (size_t i = 0; i < a.size(); i++) {
+        if (a[i] != b[i]) return false;
+      }
+      return true;
+    }
   };
   static std::string_view key(std::string_view name) { return name.substr(0, kMaxNameBytes); }
 
   size_t capacity_;
   std::optional<OpId> unnamed_;
   std::list<std::string> lru_;  // most recently used first
-  std::unordered_map<std::string, Entry, NameHash, std::equal_to<>> by_name_;
+  std::unordered_map<std::string, Entry, NameHash, NameEqual> by_name_;
 };
 
 }  // namespace redeye::postgres

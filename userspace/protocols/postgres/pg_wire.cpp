@@ -1,5 +1,6 @@
 #include "protocols/postgres/pg_wire.h"
 
+#include <array>
 #include <cstring>
 
 namespace redeye::postgres {
@@ -13,7 +14,7 @@ constexpr LengthBounds at_least(uint32_t min, uint32_t resync_max) {
   return {min, kMaxMessageLength, resync_max};
 }
 
-std::optional<LengthBounds> frontend_bounds(uint8_t type) {
+constexpr std::optional<LengthBounds> frontend_bounds(uint8_t type) {
   switch (type) {
     case 'Q':  // Query: SQL \0
       return at_least(5, k16MiB);
@@ -44,7 +45,7 @@ std::optional<LengthBounds> frontend_bounds(uint8_t type) {
   }
 }
 
-std::optional<LengthBounds> backend_bounds(uint8_t type) {
+constexpr std::optional<LengthBounds> backend_bounds(uint8_t type) {
   switch (type) {
     case 'R':  // Authentication*: int32 code, ...
       return at_least(8, k64KiB);
@@ -89,11 +90,22 @@ std::optional<LengthBounds> backend_bounds(uint8_t type) {
   }
 }
 
+// The switches above as one table per stream, indexed by the type byte.
+constexpr std::array<std::optional<LengthBounds>, 256> make_bounds_table(Stream stream) {
+  std::array<std::optional<LengthBounds>, 256> table;
+  for (size_t type = 0; type < 256; type++) {
+    table[type] = stream == Stream::kFrontend ? frontend_bounds(static_cast<uint8_t>(type))
+                                              : backend_bounds(static_cast<uint8_t>(type));
+  }
+  return table;
+}
+
 }  // namespace
 
-std::optional<LengthBounds> typed_bounds(Stream stream, uint8_t type) {
-  return stream == Stream::kFrontend ? frontend_bounds(type) : backend_bounds(type);
-}
+constinit const std::array<std::optional<LengthBounds>, 256> kFrontendBounds =
+    make_bounds_table(Stream::kFrontend);
+constinit const std::array<std::optional<LengthBounds>, 256> kBackendBounds =
+    make_bounds_table(Stream::kBackend);
 
 StartupKind startup_kind(uint32_t length, uint32_t code) {
   switch (code) {

@@ -2,6 +2,7 @@
 // bounds, the untyped startup-phase messages, and a reader for message bodies. Pure.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -27,8 +28,14 @@ struct LengthBounds {
   uint32_t resync_max = 0;  // what a resync believes (strict: real messages are shorter)
 };
 
-// nullopt: `type` is not a message of `stream`.
-std::optional<LengthBounds> typed_bounds(Stream stream, uint8_t type);
+// Bounds by type byte, nullopt for a type that is not a message of that stream (pg_wire.cpp).
+extern const std::array<std::optional<LengthBounds>, 256> kFrontendBounds;
+extern const std::array<std::optional<LengthBounds>, 256> kBackendBounds;
+
+// nullopt: `type` is not a message of `stream`. Inline: every frame's probe asks.
+inline std::optional<LengthBounds> typed_bounds(Stream stream, uint8_t type) {
+  return stream == Stream::kFrontend ? kFrontendBounds[type] : kBackendBounds[type];
+}
 
 // The untyped messages a client may send before its StartupMessage.
 enum class StartupKind : uint8_t { kNone, kStartup, kSslRequest, kGssEncRequest, kCancel };

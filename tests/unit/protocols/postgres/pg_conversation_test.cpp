@@ -345,6 +345,32 @@ TEST(PgConversationTest, SplitAtEveryOffsetGivesTheSameOperations) {
   }
 }
 
+TEST(PgConversationTest, PipelinedTransactionsInFewChunksSplitAnywhere) {
+  // Two prepared transactions' requests in one write and their answers in one read, each cut
+  // once: whole messages are parsed in place, the cut one is buffered.
+  std::string requests;
+  std::string answers;
+  for (int t = 0; t < 2; t++) {
+    for (const Step& s : tpcb_prepared(false))
+      (s.stream == Stream::kFrontend ? requests : answers) += s.bytes;
+  }
+  const Ops want = repeat(kTpcbOps, 3);
+  for (size_t cut = 0; cut <= requests.size(); cut += 7) {
+    const size_t answer_cut = cut * answers.size() / requests.size();
+    std::vector<Step> steps = session_start();
+    for (const Step& s : tpcb_prepared(true)) steps.push_back(s);
+    steps.push_back(fe(requests.substr(0, cut)));
+    steps.push_back(fe(requests.substr(cut)));
+    steps.push_back(be(answers.substr(0, answer_cut)));
+    steps.push_back(be(answers.substr(answer_cut)));
+    for (Role role : {Role::kClient, Role::kServer}) {
+      auto sink = run(steps, role);
+      ASSERT_EQ(sink.names(), want) << "cut " << cut;
+      ASSERT_EQ(sink.anomaly_count(), 0u) << "cut " << cut;
+    }
+  }
+}
+
 TEST(PgConversationTest, ByteByByteGivesTheSameOperations) {
   std::vector<Step> steps = session_start();
   for (auto tx : {tpcb_simple(), tpcb_extended(), tpcb_prepared(true)}) {
