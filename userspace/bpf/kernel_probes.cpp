@@ -5,6 +5,7 @@
 #include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
@@ -97,7 +98,9 @@ KernelProbes::KernelProbes(const Config& config) {
   skel_->rodata->capture_bytes = config.capture_bytes;
   skel_->rodata->empty_programs = config.empty_probes;
   skel_->rodata->follow_all = config.follow_all_processes;
-  skel_->rodata->wakeup_bytes = config.ring_buffer_bytes / 32;
+  // The reader is woken at a fixed backlog (fewer wakeups than that cost a context switch per
+  // few events), or at a quarter of a small ring so it still has room while it runs.
+  skel_->rodata->wakeup_bytes = std::min<uint32_t>(256 * 1024, config.ring_buffer_bytes / 4);
   bpf_map__set_max_entries(skel_->maps.conns, config.max_connections);
   bpf_map__set_max_entries(skel_->maps.sock_owner, config.max_connections);
   bpf_map__set_max_entries(skel_->maps.events, config.ring_buffer_bytes);
