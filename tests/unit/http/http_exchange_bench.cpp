@@ -19,6 +19,7 @@
 
 #include "config/config.h"
 #include "discovery/service_registry.h"
+#include "exchange_bench.h"
 #include "metrics/self_metrics.h"
 #include "protocols/http/http_protocol.h"
 #include "protocols/http/http_server_conversation.h"
@@ -27,30 +28,6 @@
 namespace {
 
 using namespace redeye;
-
-struct Args {
-  uint64_t exchanges = 1'000'000;
-  std::string target = "/";
-  int rounds = 3;
-};
-
-Args parse(int argc, char** argv) {
-  Args args;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--exchanges") {
-      args.exchanges = std::strtoull(argv[i + 1], nullptr, 10);
-    } else if (flag == "--target") {
-      args.target = argv[i + 1];
-    } else if (flag == "--rounds") {
-      args.rounds = std::max(1, std::atoi(argv[i + 1]));
-    } else {
-      std::fprintf(stderr, "unknown option %s\n", argv[i]);
-      std::exit(2);
-    }
-  }
-  return args;
-}
 
 std::span<const uint8_t> as_bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
@@ -67,19 +44,10 @@ class NullSink : public http::HttpEventSink {
   uint64_t anomalies = 0;
 };
 
-template <typename Fn>
-double ns_per_exchange(uint64_t n, Fn&& exchange) {
-  const auto start = std::chrono::steady_clock::now();
-  for (uint64_t i = 0; i < n; ++i) exchange(i);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return seconds * 1e9 / static_cast<double>(n);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Args args = parse(argc, argv);
+  const bench::ExchangeBenchArgs args = bench::parse_args(argc, argv, /*with_target=*/true);
   const std::string request = "GET " + args.target + " HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n";
   const std::string response =
       "HTTP/1.1 200 OK\r\nServer: nginx/1.22.1\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n"
@@ -90,11 +58,7 @@ int main(int argc, char** argv) {
   prometheus::Registry registry;
   SelfMetrics self;
   auto handler = http::make_http_handler({registry, self, config});
-  ServiceInfo service;
-  service.name = "nginx";
-  service.instance_id = "bench-host";
-  service.host_name = "bench-host";
-  service.name_source = "exe";
+  const ServiceInfo service = bench::service("nginx");
   const protocols::ConnectionInfo conn{service, protocols::Role::kServer, 8080, 40000, "127.0.0.1"};
 
   std::vector<double> full;
@@ -103,7 +67,7 @@ int main(int argc, char** argv) {
     {
       std::unique_ptr<protocols::Conversation> conversation = handler->open(conn);
       uint64_t ts = 1'000'000;
-      full.push_back(ns_per_exchange(args.exchanges, [&](uint64_t) {
+      full.push_back(bench::ns_per_exchange(args.exchanges, [&](uint64_t) {
         conversation->on_inbound({as_bytes(request), 0, ts += 1000});
         conversation->on_outbound({as_bytes(response), 0, ts += 20'000});
       }));
@@ -113,7 +77,7 @@ int main(int argc, char** argv) {
       http::HttpServerConversation conversation;
       NullSink sink;
       uint64_t ts = 1'000'000;
-      parse_only.push_back(ns_per_exchange(args.exchanges, [&](uint64_t) {
+      parse_only.push_back(bench::ns_per_exchange(args.exchanges, [&](uint64_t) {
         conversation.on_inbound(as_bytes(request), 0, ts += 1000, sink);
         conversation.on_outbound(as_bytes(response), 0, ts += 20'000, sink);
       }));
@@ -138,13 +102,9 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  std::sort(full.begin(), full.end());
-  std::sort(parse_only.begin(), parse_only.end());
   std::printf("exchanges per round: %" PRIu64 ", rounds: %d, target: %s\n", args.exchanges,
               args.rounds, args.target.c_str());
-  std::printf("conversation + metrics: %.1f ns/exchange (best of %d, median %.1f)\n", full.front(),
-              args.rounds, full[full.size() / 2]);
-  std::printf("conversation only:      %.1f ns/exchange (best of %d, median %.1f)\n",
-              parse_only.front(), args.rounds, parse_only[parse_only.size() / 2]);
+  bench::print_timing("conversation + metrics:", full);
+  bench::print_timing("conversation only:     ", parse_only);
   return 0;
 }

@@ -22,6 +22,7 @@
 
 #include "config/config.h"
 #include "discovery/service_registry.h"
+#include "exchange_bench.h"
 #include "metrics/self_metrics.h"
 #include "pg_test_util.h"
 #include "protocols/postgres/postgres_protocol.h"
@@ -32,27 +33,6 @@ namespace {
 using namespace redeye;
 using namespace redeye::postgres::testing;
 namespace testing = redeye::postgres::testing;
-
-struct Args {
-  uint64_t exchanges = 1'000'000;
-  int rounds = 3;
-};
-
-Args parse_args(int argc, char** argv) {
-  Args args;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string flag = argv[i];
-    if (flag == "--exchanges") {
-      args.exchanges = std::strtoull(argv[i + 1], nullptr, 10);
-    } else if (flag == "--rounds") {
-      args.rounds = std::max(1, std::atoi(argv[i + 1]));
-    } else {
-      std::fprintf(stderr, "unknown option %s\n", argv[i]);
-      std::exit(2);
-    }
-  }
-  return args;
-}
 
 struct Statement {
   std::string sql;
@@ -97,19 +77,10 @@ class NullSink : public postgres::PgEventSink {
   uint64_t anomalies = 0;
 };
 
-template <typename Fn>
-double ns_per_exchange(uint64_t n, Fn&& exchange) {
-  const auto start = std::chrono::steady_clock::now();
-  for (uint64_t i = 0; i < n; ++i) exchange(i);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return seconds * 1e9 / static_cast<double>(n);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  const Args args = parse_args(argc, argv);
+  const bench::ExchangeBenchArgs args = bench::parse_args(argc, argv, /*with_target=*/false);
 
   // Session start and the statements' preparation (not timed).
   std::string prepare_request;
@@ -129,13 +100,8 @@ int main(int argc, char** argv) {
   prometheus::Registry registry;
   SelfMetrics self;
   auto handler = postgres::make_postgres_handler({registry, self, config});
-  ServiceInfo client_service;
-  client_service.name = "pgbench";
-  client_service.instance_id = "bench-host";
-  client_service.host_name = "bench-host";
-  client_service.name_source = "exe";
-  ServiceInfo server_service = client_service;
-  server_service.name = "postgres";
+  const ServiceInfo client_service = bench::service("pgbench");
+  const ServiceInfo server_service = bench::service("postgres");
   const protocols::ConnectionInfo client{client_service, protocols::Role::kClient, 40000, 5432,
                                          "127.0.0.1"};
   const protocols::ConnectionInfo server{server_service, protocols::Role::kServer, 5432, 40000,
@@ -158,7 +124,7 @@ int main(int argc, char** argv) {
       s->on_inbound({bytes(prepare_request), 0, ts});
       c->on_inbound({bytes(prepare_response), 0, ts});
       s->on_outbound({bytes(prepare_response), 0, ts});
-      full.push_back(ns_per_exchange(args.exchanges, [&](uint64_t i) {
+      full.push_back(bench::ns_per_exchange(args.exchanges, [&](uint64_t i) {
         const Exchange& e = exchanges[i % exchanges.size()];
         const protocols::Chunk request{bytes(e.request), 0, ts += 1000};
         c->on_outbound(request);
@@ -177,7 +143,7 @@ int main(int argc, char** argv) {
       play(conversation, protocols::Role::kServer,
            {fe(startup("bench", "bench")), be(server_hello()), fe(prepare_request),
             be(prepare_response)});
-      parse_only.push_back(ns_per_exchange(args.exchanges, [&](uint64_t i) {
+      parse_only.push_back(bench::ns_per_exchange(args.exchanges, [&](uint64_t i) {
         const Exchange& e = exchanges[i % exchanges.size()];
         conversation.on_inbound({bytes(e.request), 0, ts += 1000});
         conversation.on_outbound({bytes(e.response), 0, ts += 20'000});
@@ -215,16 +181,8 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  std::sort(full.begin(), full.end());
-  std::sort(parse_only.begin(), parse_only.end());
   std::printf("exchanges per round: %" PRIu64 ", rounds: %d\n", args.exchanges, args.rounds);
-  std::printf(
-      "client + server conversations + metrics: %.1f ns/exchange (best of %d, median "
-      "%.1f)\n",
-      full.front(), args.rounds, full[full.size() / 2]);
-  std::printf(
-      "one conversation only:                   %.1f ns/exchange (best of %d, median "
-      "%.1f)\n",
-      parse_only.front(), args.rounds, parse_only[parse_only.size() / 2]);
+  bench::print_timing("client + server conversations + metrics:", full);
+  bench::print_timing("one conversation only:                  ", parse_only);
   return 0;
 }
