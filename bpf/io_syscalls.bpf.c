@@ -8,6 +8,10 @@
  *        first bytes; for connections of a known protocol emit the payload prefix to userspace,
  *        which parses and pairs requests with responses.
  *
+ * No close() hook: a connection ends at its TCP state change (tcp_health.bpf.c), which is
+ * right for dup'd and inherited sockets too, and costs nothing on the close() of files. The
+ * connecting process is recorded as the sock's owner there as well (SYN_SENT).
+ *
  * Why userspace pairs requests (and not the kernel): see docs/DESIGN.md, "How much the kernel
  * does"; the benchmark in docs/BENCHMARKS.md measures the cost of this choice. */
 /* clang-format off: kernel_types.h first, bpf_helpers.h needs its types */
@@ -30,10 +34,6 @@ static __always_inline int stash_syscall(__u32 fd, __u64 buf, __u32 iovcnt, __u8
     struct sock* sk = tcp_sock_from_fd(fd);
     if (!sk) return 0;
     args.sk = (__u64)sk;
-  }
-  if (kind == STASH_CONNECT) {
-    __u32 tgid = pid_tgid >> 32;
-    bpf_map_update_elem(&sock_owner, &args.sk, &tgid, BPF_ANY);
   }
   count_stat(REDEYE_STAT_SYSCALLS_SEEN, 1);
   if (bpf_map_update_elem(&stash, &pid_tgid, &args, BPF_ANY)) count_drop(REDEYE_DROP_STASH_FULL);
@@ -120,14 +120,3 @@ int enter_connect(struct syscall_enter_ctx* ctx) {
 }
 SEC("tracepoint/syscalls/sys_exit_connect")
 int exit_connect(struct syscall_exit_ctx* ctx) { return handle_new_conn_exit(ctx); }
-
-/* close: handled at entry, while the fd still names the socket. The TCP state change that
- * follows (connection_end.bpf.c) finds the connection already gone. */
-SEC("tracepoint/syscalls/sys_enter_close")
-int enter_close(struct syscall_enter_ctx* ctx) {
-  if (empty_programs) return 0;
-  if (!process_followed(bpf_get_current_pid_tgid() >> 32)) return 0;
-  struct sock* sk = tcp_sock_from_fd((__u32)ctx->args[0]);
-  if (sk) conn_close(sk, bpf_ktime_get_ns());
-  return 0;
-}

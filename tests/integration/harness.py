@@ -24,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+import platform
 import re
 import shutil
 import signal
@@ -591,12 +592,25 @@ def check_io_hooks(chk, metrics: Metrics) -> None:
     hooks = select(metrics, "redeye_kernel_io_hooks_info")
     got = ",".join(sorted(dict(k[1]).get("hooks", "?") for k in hooks)) or "missing"
     want = os.environ.get("REDEYE_IO_HOOKS", "auto")
-    if want == "auto":
-        chk.true("redeye_kernel_io_hooks_info reports the hooks in use",
-                 got in ("socket", "syscalls"), "socket or syscalls", got)
-    else:
-        chk.true(f"redeye_kernel_io_hooks_info{{hooks={want}}} (REDEYE_IO_HOOKS)",
-                 got == want, want, got)
+    if want == "auto":  # the socket hooks whenever the kernel has them (x86-64, arm64)
+        want = "socket" if kernel_has_socket_tracepoints() else "syscalls"
+    chk.true(f"redeye_kernel_io_hooks_info{{hooks={want}}} "
+             f"(REDEYE_IO_HOOKS={os.environ.get('REDEYE_IO_HOOKS', 'auto')})",
+             got == want, want, got)
+
+
+def kernel_has_socket_tracepoints() -> bool:
+    """Whether the running kernel's BTF names the sock_{send,recv}_length tracepoints
+    (read independently of the agent's own detection)."""
+    if platform.machine() not in ("x86_64", "aarch64"):
+        return False
+    try:
+        with open("/sys/kernel/btf/vmlinux", "rb") as f:
+            blob = f.read()
+    except OSError:
+        return False
+    return all(name in blob for name in (b"btf_trace_sock_send_length\0",
+                                         b"btf_trace_sock_recv_length\0"))
 
 
 def one(metrics: Metrics, name: str, **labels: str) -> Optional[float]:
