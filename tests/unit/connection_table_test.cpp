@@ -1,12 +1,12 @@
 #include "conn/connection_table.h"
 
 #include <gtest/gtest.h>
-#include <prometheus/registry.h>
 
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "metrics/single_writer.h"
 #include "protocols/http/http_protocol.h"
 
 namespace redeye {
@@ -84,7 +84,7 @@ class ConnectionTableTest : public ::testing::Test {
   }
 
   Config config_;
-  prometheus::Registry registry_;
+  metrics::Registry registry_;
   SelfMetrics self_;
   ServiceRegistry services_;
   std::unique_ptr<protocols::ProtocolHandler> http_;
@@ -130,7 +130,7 @@ TEST_F(ConnectionTableTest, ReannouncedSockRetiresTheOldConnectionAndAbandonsIts
 
 TEST(ConnectionTableDiscoveryTest, ProcessesThatAreNotServicesAreIgnoredNotCountedAsDrops) {
   Config config;
-  prometheus::Registry registry;
+  metrics::Registry registry;
   SelfMetrics self;
   ServiceRegistry services(config, discovery::ProcfsReader("/nonexistent-proc"),
                            {[](uint32_t) { return true; }, [](uint32_t) {}}, 1, "testhost");

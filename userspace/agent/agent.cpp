@@ -1,6 +1,5 @@
 #include "agent/agent.h"
 
-#include <prometheus/registry.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -21,6 +20,7 @@
 #include "discovery/service_registry.h"
 #include "metrics/self_metrics.h"
 #include "metrics/service_use_collector.h"
+#include "metrics/single_writer.h"
 #include "protocols/protocol.h"
 #include "system/kernel_features.h"
 #include "web/metrics_server.h"
@@ -203,7 +203,7 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
                    std::chrono::steady_clock::now() - scan_start)
                    .count());
 
-  auto registry = std::make_shared<prometheus::Registry>();
+  auto registry = std::make_shared<metrics::Registry>();
   auto self = std::make_shared<SelfMetrics>(SelfMetrics::KernelView{
       [&probes] { return probes.drop_counts(); }, [&probes] { return probes.stat_counts(); },
       [&probes] { return probes.map_memory_bytes(); },

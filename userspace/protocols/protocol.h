@@ -17,6 +17,9 @@ class Registry;
 }  // namespace prometheus
 
 namespace redeye {
+namespace metrics {
+class Registry;
+}  // namespace metrics
 
 struct Config;
 struct ServiceInfo;
@@ -61,11 +64,12 @@ class ProtocolHandler {
 };
 
 struct ProtocolContext {
-  prometheus::Registry& registry;
+  metrics::Registry& registry;
   SelfMetrics& self;
   const Config& config;
   // Serves a collectable whose samples are computed at scrape time (the registry only holds
-  // prometheus-cpp metrics); the protocol keeps it alive. Empty (tests): nothing is served.
+  // counters, gauges and histograms); the protocol keeps it alive. Empty (tests): nothing is
+  // served.
   std::function<void(std::weak_ptr<prometheus::Collectable>)> add_collectable = {};
 };
 

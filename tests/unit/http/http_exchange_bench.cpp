@@ -5,8 +5,6 @@
 // Prints ns per exchange. Not a ctest: timings depend on the machine.
 //
 //   http_exchange_bench [--exchanges N] [--target PATH] [--rounds R]
-#include <prometheus/registry.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cinttypes>
@@ -21,6 +19,7 @@
 #include "discovery/service_registry.h"
 #include "exchange_bench.h"
 #include "metrics/self_metrics.h"
+#include "metrics/single_writer.h"
 #include "protocols/http/http_protocol.h"
 #include "protocols/http/http_server_conversation.h"
 #include "protocols/protocol.h"
@@ -55,7 +54,7 @@ int main(int argc, char** argv) {
       "Connection: keep-alive\r\n\r\nok";
 
   Config config;
-  prometheus::Registry registry;
+  metrics::Registry registry;
   SelfMetrics self;
   auto handler = http::make_http_handler({registry, self, config});
   const ServiceInfo service = bench::service("nginx");

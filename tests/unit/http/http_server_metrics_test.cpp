@@ -4,7 +4,6 @@
 #include "protocols/http/http_server_metrics.h"
 
 #include <gtest/gtest.h>
-#include <prometheus/registry.h>
 
 #include <optional>
 #include <string>
@@ -12,6 +11,7 @@
 #include <vector>
 
 #include "metrics/self_metrics.h"
+#include "metrics/single_writer.h"
 
 namespace redeye {
 namespace {
@@ -75,7 +75,7 @@ const char kDuration[] = "http_server_request_duration_seconds";
 const char kActive[] = "http_server_active_requests";
 
 TEST(HttpServerMetrics, CachedServerAndLabelLookupShareSeries) {
-  prometheus::Registry registry;
+  metrics::Registry registry;
   SelfMetrics self;
   HttpServerMetrics metrics(registry, 100, self);
   const ServiceInfo shop = service("shop");
@@ -117,7 +117,7 @@ TEST(HttpServerMetrics, CachedServerAndLabelLookupShareSeries) {
 }
 
 TEST(HttpServerMetrics, SameIdentityAtTwoAddressesSharesSeries) {
-  prometheus::Registry registry;
+  metrics::Registry registry;
   SelfMetrics self;
   HttpServerMetrics metrics(registry, 100, self);
   const ServiceInfo a = service("shop");
@@ -130,7 +130,7 @@ TEST(HttpServerMetrics, SameIdentityAtTwoAddressesSharesSeries) {
 }
 
 TEST(HttpServerMetrics, ReusedServiceAddressGetsItsOwnLabels) {
-  prometheus::Registry registry;
+  metrics::Registry registry;
   SelfMetrics self;
   HttpServerMetrics metrics(registry, 100, self);
   std::optional<ServiceInfo> slot(service("old"));
@@ -163,7 +163,7 @@ double route_overflows(SelfMetrics& self) {
 }
 
 TEST(HttpServerMetrics, RouteOverflowIsCountedPerRequest) {
-  prometheus::Registry registry;
+  metrics::Registry registry;
   SelfMetrics self;
   HttpServerMetrics metrics(registry, 1, self);
   const ServiceInfo shop = service("shop");

@@ -61,38 +61,32 @@ const char* reason_name(DeadLetterReason reason) {
 
 }  // namespace
 
-AmqpMetrics::AmqpMetrics(prometheus::Registry& registry, SelfMetrics& self)
+AmqpMetrics::AmqpMetrics(metrics::Registry& registry, SelfMetrics& self)
     : self_(self),
-      sent_(prometheus::BuildCounter()
-                .Name("messaging_client_sent_messages_total")
-                .Help("Messages the service published (Basic.Publish), by exchange; the default "
-                      "exchange is amq.default.")
-                .Register(registry)),
-      consumed_(prometheus::BuildCounter()
-                    .Name("messaging_client_consumed_messages_total")
-                    .Help("Messages delivered to the service, by queue: pushed to a consumer "
-                          "(deliver) or fetched (get).")
-                    .Register(registry)),
-      operation_duration_(prometheus::BuildHistogram()
-                              .Name("messaging_client_operation_duration_seconds")
-                              .Help("Publish duration in confirm mode: from the write of "
-                                    "Basic.Publish to the read of the broker's confirm.")
-                              .Register(registry)),
-      process_duration_(prometheus::BuildHistogram()
-                            .Name("messaging_process_duration_seconds")
-                            .Help("From the read of a delivery to the write of its ack, nack or "
-                                  "reject (manual acknowledgement).")
-                            .Register(registry)),
-      unacked_(prometheus::BuildGauge()
-                   .Name("messaging_unacked_messages")
-                   .Help("Messages delivered to the service and not yet acked, nacked or "
-                         "rejected (in flight), by queue.")
-                   .Register(registry)),
-      dead_lettered_(prometheus::BuildCounter()
-                         .Name("messaging_dead_lettered_messages_total")
-                         .Help("Dead letters by queue: deliveries the service rejected or nacked "
-                               "without requeue, and deliveries carrying an x-death header.")
-                         .Register(registry)) {}
+      sent_(registry.counter_family(
+          "messaging_client_sent_messages_total",
+          "Messages the service published (Basic.Publish), by exchange; the default "
+          "exchange is amq.default.")),
+      consumed_(registry.counter_family(
+          "messaging_client_consumed_messages_total",
+          "Messages delivered to the service, by queue: pushed to a consumer "
+          "(deliver) or fetched (get).")),
+      operation_duration_(
+          registry.histogram_family("messaging_client_operation_duration_seconds",
+                                    "Publish duration in confirm mode: from the write of "
+                                    "Basic.Publish to the read of the broker's confirm.")),
+      process_duration_(
+          registry.histogram_family("messaging_process_duration_seconds",
+                                    "From the read of a delivery to the write of its ack, nack or "
+                                    "reject (manual acknowledgement).")),
+      unacked_(
+          registry.gauge_family("messaging_unacked_messages",
+                                "Messages delivered to the service and not yet acked, nacked or "
+                                "rejected (in flight), by queue.")),
+      dead_lettered_(registry.counter_family(
+          "messaging_dead_lettered_messages_total",
+          "Dead letters by queue: deliveries the service rejected or nacked "
+          "without requeue, and deliveries carrying an x-death header.")) {}
 
 std::string AmqpMetrics::destination(const ServiceInfo& service, std::string_view name) {
   auto& seen = destinations_[redeye::series_key(service, {})];
@@ -106,8 +100,8 @@ std::string AmqpMetrics::destination(const ServiceInfo& service, std::string_vie
   return value;
 }
 
-prometheus::Counter& AmqpMetrics::counter(
-    prometheus::Family<prometheus::Counter>& family, const ServiceInfo& service,
+metrics::Counter& AmqpMetrics::counter(
+    metrics::Family<metrics::Counter>& family, const ServiceInfo& service,
     std::initializer_list<std::pair<const char*, std::string>> extra) {
   std::string key = series_key(&family, service, extra);
   auto it = counters_.find(key);
@@ -117,8 +111,8 @@ prometheus::Counter& AmqpMetrics::counter(
   return *it->second;
 }
 
-prometheus::Histogram& AmqpMetrics::histogram(
-    prometheus::Family<prometheus::Histogram>& family, const ServiceInfo& service,
+metrics::Histogram& AmqpMetrics::histogram(
+    metrics::Family<metrics::Histogram>& family, const ServiceInfo& service,
     std::initializer_list<std::pair<const char*, std::string>> extra) {
   std::string key = series_key(&family, service, extra);
   auto it = histograms_.find(key);
@@ -129,8 +123,7 @@ prometheus::Histogram& AmqpMetrics::histogram(
   return *it->second;
 }
 
-prometheus::Gauge& AmqpMetrics::unacked_gauge(const ServiceInfo& service,
-                                              const std::string& queue) {
+metrics::Gauge& AmqpMetrics::unacked_gauge(const ServiceInfo& service, const std::string& queue) {
   const std::initializer_list<std::pair<const char*, std::string>> extra = {
       {"messaging_destination_name", queue}};
   std::string key = series_key(&unacked_, service, extra);

@@ -3,12 +3,6 @@
 // messaging_system="rabbitmq". Series are created on first use and cached.
 #pragma once
 
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -17,6 +11,7 @@
 
 #include "discovery/service_registry.h"
 #include "metrics/self_metrics.h"
+#include "metrics/single_writer.h"
 #include "protocols/amqp/amqp_events.h"
 
 namespace redeye::amqp {
@@ -28,7 +23,7 @@ enum class DeadLetterReason { kRejected, kNacked, kXDeathDelivered };
 
 class AmqpMetrics {
  public:
-  AmqpMetrics(prometheus::Registry& registry, SelfMetrics& self);
+  AmqpMetrics(metrics::Registry& registry, SelfMetrics& self);
 
   void published(const ServiceInfo& service, std::string_view exchange);
   void confirmed(const ServiceInfo& service, std::string_view exchange, bool nacked,
@@ -41,25 +36,24 @@ class AmqpMetrics {
  private:
   // The label value for a destination of `service`, within the per-service limit.
   std::string destination(const ServiceInfo& service, std::string_view name);
-  prometheus::Counter& counter(prometheus::Family<prometheus::Counter>& family,
-                               const ServiceInfo& service,
-                               std::initializer_list<std::pair<const char*, std::string>> extra);
-  prometheus::Histogram& histogram(
-      prometheus::Family<prometheus::Histogram>& family, const ServiceInfo& service,
-      std::initializer_list<std::pair<const char*, std::string>> extra);
-  prometheus::Gauge& unacked_gauge(const ServiceInfo& service, const std::string& queue);
+  metrics::Counter& counter(metrics::Family<metrics::Counter>& family, const ServiceInfo& service,
+                            std::initializer_list<std::pair<const char*, std::string>> extra);
+  metrics::Histogram& histogram(metrics::Family<metrics::Histogram>& family,
+                                const ServiceInfo& service,
+                                std::initializer_list<std::pair<const char*, std::string>> extra);
+  metrics::Gauge& unacked_gauge(const ServiceInfo& service, const std::string& queue);
 
   SelfMetrics& self_;
-  prometheus::Family<prometheus::Counter>& sent_;
-  prometheus::Family<prometheus::Counter>& consumed_;
-  prometheus::Family<prometheus::Histogram>& operation_duration_;
-  prometheus::Family<prometheus::Histogram>& process_duration_;
-  prometheus::Family<prometheus::Gauge>& unacked_;
-  prometheus::Family<prometheus::Counter>& dead_lettered_;
+  metrics::Family<metrics::Counter>& sent_;
+  metrics::Family<metrics::Counter>& consumed_;
+  metrics::Family<metrics::Histogram>& operation_duration_;
+  metrics::Family<metrics::Histogram>& process_duration_;
+  metrics::Family<metrics::Gauge>& unacked_;
+  metrics::Family<metrics::Counter>& dead_lettered_;
   // Series by (family, labels) key; pointers stay valid as long as the registry.
-  std::unordered_map<std::string, prometheus::Counter*> counters_;
-  std::unordered_map<std::string, prometheus::Histogram*> histograms_;
-  std::unordered_map<std::string, prometheus::Gauge*> gauges_;
+  std::unordered_map<std::string, metrics::Counter*> counters_;
+  std::unordered_map<std::string, metrics::Histogram*> histograms_;
+  std::unordered_map<std::string, metrics::Gauge*> gauges_;
   std::unordered_map<std::string, std::unordered_set<std::string>> destinations_;  // per service
 };
 

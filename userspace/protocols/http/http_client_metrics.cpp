@@ -6,20 +6,17 @@
 
 namespace redeye {
 
-HttpClientMetrics::HttpClientMetrics(prometheus::Registry& registry)
-    : duration_(prometheus::BuildHistogram()
-                    .Name("http_client_request_duration_seconds")
-                    .Help("Duration of HTTP client requests: from the write of the request's "
-                          "first byte to the read that completes the response.")
-                    .Register(registry)),
-      request_body_(prometheus::BuildHistogram()
-                        .Name("http_client_request_body_size_bytes")
-                        .Help("Size of HTTP client request bodies (payload bytes).")
-                        .Register(registry)),
-      response_body_(prometheus::BuildHistogram()
-                         .Name("http_client_response_body_size_bytes")
-                         .Help("Size of HTTP client response bodies (payload bytes).")
-                         .Register(registry)) {}
+HttpClientMetrics::HttpClientMetrics(metrics::Registry& registry)
+    : duration_(registry.histogram_family(
+          "http_client_request_duration_seconds",
+          "Duration of HTTP client requests: from the write of the request's "
+          "first byte to the read that completes the response.")),
+      request_body_(
+          registry.histogram_family("http_client_request_body_size_bytes",
+                                    "Size of HTTP client request bodies (payload bytes).")),
+      response_body_(
+          registry.histogram_family("http_client_response_body_size_bytes",
+                                    "Size of HTTP client response bodies (payload bytes).")) {}
 
 void HttpClientMetrics::record(const ClientIdentity& client, const http::HttpExchange& exchange) {
   const std::string_view method = http::canonical_method(exchange.request.method);

@@ -2,14 +2,11 @@
 // labelled by the server they called.
 #pragma once
 
-#include <prometheus/family.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
-
 #include <string>
 #include <unordered_map>
 
 #include "discovery/service_registry.h"
+#include "metrics/single_writer.h"
 #include "protocols/http/http_events.h"
 
 namespace redeye {
@@ -23,18 +20,18 @@ struct ClientIdentity {
 
 class HttpClientMetrics {
  public:
-  explicit HttpClientMetrics(prometheus::Registry& registry);
+  explicit HttpClientMetrics(metrics::Registry& registry);
   void record(const ClientIdentity& client, const http::HttpExchange& exchange);
 
  private:
   struct Series {
-    prometheus::Histogram* duration;
-    prometheus::Histogram* request_body;
-    prometheus::Histogram* response_body;
+    metrics::Histogram* duration;
+    metrics::Histogram* request_body;
+    metrics::Histogram* response_body;
   };
-  prometheus::Family<prometheus::Histogram>& duration_;
-  prometheus::Family<prometheus::Histogram>& request_body_;
-  prometheus::Family<prometheus::Histogram>& response_body_;
+  metrics::Family<metrics::Histogram>& duration_;
+  metrics::Family<metrics::Histogram>& request_body_;
+  metrics::Family<metrics::Histogram>& response_body_;
   std::unordered_map<std::string, Series> series_;
 };
 

@@ -14,9 +14,9 @@ using http::kDurationBuckets;
 namespace {
 
 struct Series {
-  prometheus::Histogram* duration;
-  prometheus::Histogram* request_body;
-  prometheus::Histogram* response_body;
+  metrics::Histogram* duration;
+  metrics::Histogram* request_body;
+  metrics::Histogram* response_body;
 };
 
 // A series of one server: its route (a string interned by the server's RouteLimiter, or the
@@ -63,7 +63,7 @@ class HttpServerMetrics::Server {
   const ServiceInfo* service;
   std::string port_label;
   http::RouteLimiter* routes;
-  std::array<prometheus::Gauge*, http::kMethodLabelCount> active{};  // by method index
+  std::array<metrics::Gauge*, http::kMethodLabelCount> active{};  // by method index
   std::unordered_map<SeriesKey, Series, SeriesKeyHash> series;
   SeriesKey last_key;  // the most recently used series (keep-alive traffic repeats itself)
   Series* last_series = nullptr;
@@ -85,27 +85,22 @@ std::size_t HttpServerMetrics::ServerKeyHash::operator()(const ServerKey& key) c
   return std::hash<const void*>()(key.service) * 31 + key.port;
 }
 
-HttpServerMetrics::HttpServerMetrics(prometheus::Registry& registry, uint32_t route_limit,
+HttpServerMetrics::HttpServerMetrics(metrics::Registry& registry, uint32_t route_limit,
                                      SelfMetrics& self)
     : route_limit_(route_limit),
       self_(self),
-      duration_(prometheus::BuildHistogram()
-                    .Name("http_server_request_duration_seconds")
-                    .Help("Duration of HTTP server requests: from the read of the request's first "
-                          "byte to the write that completes the response.")
-                    .Register(registry)),
-      request_body_(prometheus::BuildHistogram()
-                        .Name("http_server_request_body_size_bytes")
-                        .Help("Size of HTTP server request bodies (payload bytes).")
-                        .Register(registry)),
-      response_body_(prometheus::BuildHistogram()
-                         .Name("http_server_response_body_size_bytes")
-                         .Help("Size of HTTP server response bodies (payload bytes).")
-                         .Register(registry)),
-      active_(prometheus::BuildGauge()
-                  .Name("http_server_active_requests")
-                  .Help("HTTP server requests received and not yet answered.")
-                  .Register(registry)) {}
+      duration_(registry.histogram_family(
+          "http_server_request_duration_seconds",
+          "Duration of HTTP server requests: from the read of the request's first "
+          "byte to the write that completes the response.")),
+      request_body_(
+          registry.histogram_family("http_server_request_body_size_bytes",
+                                    "Size of HTTP server request bodies (payload bytes).")),
+      response_body_(
+          registry.histogram_family("http_server_response_body_size_bytes",
+                                    "Size of HTTP server response bodies (payload bytes).")),
+      active_(registry.gauge_family("http_server_active_requests",
+                                    "HTTP server requests received and not yet answered.")) {}
 
 HttpServerMetrics::~HttpServerMetrics() = default;
 
@@ -128,8 +123,8 @@ HttpServerMetrics::Server& HttpServerMetrics::server(const ServerIdentity& ident
   return *it->second;
 }
 
-prometheus::Gauge& HttpServerMetrics::active_gauge(Server& server, std::size_t method) {
-  prometheus::Gauge*& gauge = server.active[method];
+metrics::Gauge& HttpServerMetrics::active_gauge(Server& server, std::size_t method) {
+  metrics::Gauge*& gauge = server.active[method];
   if (gauge == nullptr) {
     auto labels = service_labels(*server.service);
     labels.emplace("http_request_method", std::string(http::method_label(method)));

@@ -4,12 +4,6 @@
 // then each request looks its series up by small integers and the interned route.
 #pragma once
 
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -20,6 +14,7 @@
 
 #include "discovery/service_registry.h"
 #include "metrics/self_metrics.h"
+#include "metrics/single_writer.h"
 #include "protocols/http/http_events.h"
 #include "protocols/http/http_route.h"
 
@@ -33,7 +28,7 @@ struct ServerIdentity {
 
 class HttpServerMetrics {
  public:
-  HttpServerMetrics(prometheus::Registry& registry, uint32_t route_limit, SelfMetrics& self);
+  HttpServerMetrics(metrics::Registry& registry, uint32_t route_limit, SelfMetrics& self);
   ~HttpServerMetrics();
   HttpServerMetrics(const HttpServerMetrics&) = delete;
   HttpServerMetrics& operator=(const HttpServerMetrics&) = delete;
@@ -62,15 +57,15 @@ class HttpServerMetrics {
     std::size_t operator()(const ServerKey& key) const;
   };
 
-  prometheus::Gauge& active_gauge(Server& server, std::size_t method);
+  metrics::Gauge& active_gauge(Server& server, std::size_t method);
   const std::string& route_for(Server& server, std::string_view target);
 
   uint32_t route_limit_;
   SelfMetrics& self_;
-  prometheus::Family<prometheus::Histogram>& duration_;
-  prometheus::Family<prometheus::Histogram>& request_body_;
-  prometheus::Family<prometheus::Histogram>& response_body_;
-  prometheus::Family<prometheus::Gauge>& active_;
+  metrics::Family<metrics::Histogram>& duration_;
+  metrics::Family<metrics::Histogram>& request_body_;
+  metrics::Family<metrics::Histogram>& response_body_;
+  metrics::Family<metrics::Gauge>& active_;
   std::unordered_map<ServerKey, std::unique_ptr<Server>, ServerKeyHash> servers_;
   std::unordered_map<const ServiceInfo*, http::RouteLimiter> routes_;  // per service instance
 };

@@ -6,27 +6,24 @@ namespace redeye::postgres {
 namespace {
 
 // Seconds; the boundaries OpenTelemetry recommends for db.client.operation.duration.
-const prometheus::Histogram::BucketBoundaries kDurationBuckets = {0.001, 0.005, 0.01, 0.05, 0.1,
-                                                                  0.5,   1,     5,    10};
+const metrics::Histogram::BucketBoundaries kDurationBuckets = {0.001, 0.005, 0.01, 0.05, 0.1,
+                                                               0.5,   1,     5,    10};
 
 }  // namespace
 
-PostgresMetrics::PostgresMetrics(prometheus::Registry& registry)
-    : client_(prometheus::BuildHistogram()
-                  .Name("db_client_operation_duration_seconds")
-                  .Help("Duration of database operations seen from the client: from the write "
-                        "of the request (Query, Execute) to the read of its completion "
-                        "(CommandComplete, ErrorResponse).")
-                  .Register(registry)),
-      server_(prometheus::BuildHistogram()
-                  .Name("db_server_operation_duration_seconds")
-                  .Help("Duration of database operations seen from the database server: from "
-                        "the read of the request to the write of its completion.")
-                  .Register(registry)) {}
+PostgresMetrics::PostgresMetrics(metrics::Registry& registry)
+    : client_(registry.histogram_family(
+          "db_client_operation_duration_seconds",
+          "Duration of database operations seen from the client: from the write "
+          "of the request (Query, Execute) to the read of its completion "
+          "(CommandComplete, ErrorResponse).")),
+      server_(registry.histogram_family(
+          "db_server_operation_duration_seconds",
+          "Duration of database operations seen from the database server: from "
+          "the read of the request to the write of its completion.")) {}
 
-prometheus::Histogram& PostgresMetrics::series(const DbEndpoint& endpoint,
-                                               std::string_view operation,
-                                               std::string_view error_type) {
+metrics::Histogram& PostgresMetrics::series(const DbEndpoint& endpoint, std::string_view operation,
+                                            std::string_view error_type) {
   const std::string port = std::to_string(endpoint.server_port);
   std::string key = series_key(
       endpoint.service,

@@ -4,16 +4,13 @@
 // created on first use and cached.
 #pragma once
 
-#include <prometheus/family.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
 #include "discovery/service_registry.h"
+#include "metrics/single_writer.h"
 
 namespace redeye::postgres {
 
@@ -28,16 +25,16 @@ struct DbEndpoint {
 
 class PostgresMetrics {
  public:
-  explicit PostgresMetrics(prometheus::Registry& registry);
+  explicit PostgresMetrics(metrics::Registry& registry);
 
   // The histogram for one operation name and error type ("" = success).
-  prometheus::Histogram& series(const DbEndpoint& endpoint, std::string_view operation,
-                                std::string_view error_type);
+  metrics::Histogram& series(const DbEndpoint& endpoint, std::string_view operation,
+                             std::string_view error_type);
 
  private:
-  prometheus::Family<prometheus::Histogram>& client_;
-  prometheus::Family<prometheus::Histogram>& server_;
-  std::unordered_map<std::string, prometheus::Histogram*> series_;
+  metrics::Family<metrics::Histogram>& client_;
+  metrics::Family<metrics::Histogram>& server_;
+  std::unordered_map<std::string, metrics::Histogram*> series_;
 };
 
 }  // namespace redeye::postgres

@@ -35,14 +35,14 @@ class MetricsSink : public PgEventSink {
  private:
   // Successful operations of a connection use a handful of names: cache them here, the
   // rest goes through the shared series map.
-  prometheus::Histogram& histogram(const PgOperation& operation) {
+  metrics::Histogram& histogram(const PgOperation& operation) {
     if (!operation.error_type.empty()) {
       return metrics_.series(endpoint_, op_name(operation.op), operation.error_type);
     }
     for (const auto& [op, series] : ok_series_) {
       if (op == operation.op) return *series;
     }
-    prometheus::Histogram& series = metrics_.series(endpoint_, op_name(operation.op), "");
+    metrics::Histogram& series = metrics_.series(endpoint_, op_name(operation.op), "");
     ok_series_.emplace_back(operation.op, &series);
     return series;
   }
@@ -50,7 +50,7 @@ class MetricsSink : public PgEventSink {
   DbEndpoint endpoint_;
   PostgresMetrics& metrics_;
   SelfMetrics& self_;
-  std::vector<std::pair<OpId, prometheus::Histogram*>> ok_series_;
+  std::vector<std::pair<OpId, metrics::Histogram*>> ok_series_;
 };
 
 class Conversation : public protocols::Conversation {

@@ -3,7 +3,6 @@
 #include "protocols/amqp/amqp_metrics.h"
 
 #include <gtest/gtest.h>
-#include <prometheus/registry.h>
 
 #include <map>
 #include <set>
@@ -14,6 +13,7 @@
 #include "config/config.h"
 #include "discovery/service_registry.h"
 #include "metrics/self_metrics.h"
+#include "metrics/single_writer.h"
 #include "protocols/amqp/amqp_protocol.h"
 
 namespace redeye::amqp::testing {
@@ -84,7 +84,7 @@ class AmqpMetricsTest : public ::testing::Test {
     return out + "}";
   }
 
-  prometheus::Registry registry_;
+  metrics::Registry registry_;
   SelfMetrics self_;
   Config config_;
   ServiceInfo service_;

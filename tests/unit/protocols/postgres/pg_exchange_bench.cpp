@@ -8,8 +8,6 @@
 // timings depend on the machine.
 //
 //   pg_exchange_bench [--exchanges N] [--rounds R]
-#include <prometheus/registry.h>
-
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -24,6 +22,7 @@
 #include "discovery/service_registry.h"
 #include "exchange_bench.h"
 #include "metrics/self_metrics.h"
+#include "metrics/single_writer.h"
 #include "pg_test_util.h"
 #include "protocols/postgres/postgres_protocol.h"
 #include "protocols/protocol.h"
@@ -97,7 +96,7 @@ int main(int argc, char** argv) {
   }
 
   Config config;
-  prometheus::Registry registry;
+  metrics::Registry registry;
   SelfMetrics self;
   auto handler = postgres::make_postgres_handler({registry, self, config});
   const ServiceInfo client_service = bench::service("pgbench");

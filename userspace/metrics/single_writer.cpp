@@ -1,0 +1,48 @@
+#include "metrics/single_writer.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace redeye::metrics {
+
+Histogram::Histogram(BucketBoundaries bounds)
+    : bounds_(std::move(bounds)), counts_(new std::atomic<uint64_t>[bounds_.size() + 1]) {
+  std::sort(bounds_.begin(), bounds_.end());
+  for (size_t i = 0; i <= bounds_.size(); ++i) counts_[i].store(0, std::memory_order_relaxed);
+}
+
+void Histogram::Observe(double value) {
+  // The first bucket whose upper bound is >= value (Prometheus buckets are inclusive).
+  const size_t bucket = static_cast<size_t>(
+      std::lower_bound(bounds_.begin(), bounds_.end(), value) - bounds_.begin());
+  std::atomic<uint64_t>& count = counts_[bucket];
+  count.store(count.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  detail::add_relaxed(sum_, value);
+}
+
+void Histogram::collect(prometheus::ClientMetric& out) const {
+  auto& histogram = out.histogram;
+  histogram.bucket.reserve(bounds_.size() + 1);
+  uint64_t cumulative = 0;
+  for (size_t i = 0; i <= bounds_.size(); ++i) {
+    cumulative += counts_[i].load(std::memory_order_relaxed);
+    prometheus::ClientMetric::Bucket& bucket = histogram.bucket.emplace_back();
+    bucket.cumulative_count = cumulative;
+    bucket.upper_bound = i < bounds_.size() ? bounds_[i] : std::numeric_limits<double>::infinity();
+  }
+  histogram.sample_count = cumulative;
+  histogram.sample_sum = sum_.load(std::memory_order_relaxed);
+}
+
+std::vector<prometheus::MetricFamily> Registry::Collect() const {
+  std::vector<prometheus::MetricFamily> out;
+  std::lock_guard lock(mutex_);
+  out.reserve(families_.size());
+  for (const auto& family : families_) {
+    prometheus::MetricFamily collected = family->collect();
+    if (!collected.metric.empty()) out.push_back(std::move(collected));
+  }
+  return out;
+}
+
+}  // namespace redeye::metrics
