@@ -285,8 +285,10 @@ def markdown(args, results, pin, started, load_before):
                      f"{verdict(errors == 0)} |")
         lines.append("")
     lines.append("CPU per request = (utime+stime of the agent over the wrk run, "
-                 "from /proc/<pid>/stat) / requests wrk completed; it includes the "
-                 "agent's handling of wrk's own (client-side) connections. In-kernel "
+                 "from /proc/<pid>/stat) / requests wrk completed. Only nginx's side is "
+                 "parsed: under the embedded default configuration wrk is not a service "
+                 "(no listening socket), so its reads and writes stop at the kernel's "
+                 "process filter. In-kernel "
                  "probe time is charged to nginx and wrk (syscall context) and shows up as "
                  "lower throughput, not as agent CPU. \"Other processes' CPU\" is machine "
                  "user+system time not used by nginx, wrk or the agent, in % of one CPU. "
