@@ -34,7 +34,9 @@
 
 namespace {
 
-using redeye::fuzz::Rng;
+using redeye::fuzz::feed_schedule;
+using redeye::fuzz::Schedule;
+using redeye::fuzz::Stream;
 
 using redeye::amqp::AmqpConversation;
 using redeye::amqp::AmqpEventSink;
@@ -111,19 +113,8 @@ class CheckingSink : public AmqpEventSink {
   static void name(std::string_view s) { check(s.size() <= 255); }
 };
 
-struct Stream {
-  std::span<const uint8_t> bytes;
-  std::size_t pos = 0;
-  bool done() const { return pos >= bytes.size(); }
-};
-
-struct Options {
-  uint32_t seed = 0;
-  uint32_t max_chunk = 1;  // 0: each stream in one chunk
-  bool gaps = false;
-  bool interleave = false;
-  bool huge_gaps = false;
-  Role role = Role::kClient;
+struct Options : Schedule {
+  Role role = Role::kClient;  // which side is followed
 };
 
 void check_holdings(const AmqpConversation& c, const CheckingSink& sink) {
@@ -150,31 +141,16 @@ struct Result {
 
 // Feeds both streams in chunks chosen by the generator, then closes.
 Result run(Stream to_broker, Stream to_client, const Options& options) {
-  Rng rng(options.seed);
   CheckingSink sink;
   AmqpConversation conversation(options.role, sink);
   const uint64_t start = 1000;
-  uint64_t ts = start;
-  while (!to_broker.done() || !to_client.done()) {
-    bool c2b = !to_broker.done();
-    if (options.interleave && !to_broker.done() && !to_client.done()) c2b = rng.below(2) == 0;
-    Stream& s = c2b ? to_broker : to_client;
-    const std::size_t left = s.bytes.size() - s.pos;
-    const std::size_t size = options.max_chunk == 0
-                                 ? left
-                                 : std::min<std::size_t>(left, 1 + rng.below(options.max_chunk));
-    uint64_t uncaptured = 0;
-    if (options.gaps && rng.below(8) == 0) {
-      uncaptured = options.huge_gaps && rng.below(4) == 0 ? rng.next() : rng.below(64);
-    }
-    const Chunk chunk{s.bytes.subspan(s.pos, size), uncaptured, ts};
-    // The uncaptured bytes are part of the stream: skip as many of the following bytes.
-    s.pos += size + std::min<uint64_t>(uncaptured, s.bytes.size() - s.pos - size);
-    sink.elapsed = ts - start;
-    feed(conversation, options.role, c2b, chunk);
-    check_holdings(conversation, sink);
-    ts += 1 + rng.below(3);
-  }
+  const uint64_t ts = feed_schedule(
+      to_broker, to_client, options, start,
+      [&](bool c2b, std::span<const uint8_t> bytes, uint64_t uncaptured, uint64_t at) {
+        sink.elapsed = at - start;
+        feed(conversation, options.role, c2b, Chunk{bytes, uncaptured, at});
+        check_holdings(conversation, sink);
+      });
   sink.elapsed = ts - start;
   conversation.on_close(ts);
   check(sink.in_flight == 0);
@@ -193,21 +169,14 @@ Result run(Stream to_broker, Stream to_client, const Options& options) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
-  if (size < 8) return 0;
-  const std::size_t declared = static_cast<std::size_t>(data[0]) | (std::size_t{data[1]} << 8);
+  const auto input = redeye::fuzz::decode_conversation_input(data, size);
+  if (!input) return 0;
   Options options;
-  options.seed = static_cast<uint32_t>(data[2]) | (static_cast<uint32_t>(data[3]) << 8) |
-                 (static_cast<uint32_t>(data[4]) << 16) | (static_cast<uint32_t>(data[5]) << 24);
-  options.max_chunk = static_cast<uint32_t>(data[6]) + 1;
-  options.gaps = (data[7] & 1) != 0;
-  options.interleave = (data[7] & 2) != 0;
-  options.huge_gaps = (data[7] & 4) != 0;
-  options.role = (data[7] & 8) != 0 ? Role::kServer : Role::kClient;
-
-  const std::span<const uint8_t> payload(data + 8, size - 8);
-  const std::size_t split = std::min(declared, payload.size());
-  const Stream to_broker{payload.first(split)};
-  const Stream to_client{payload.subspan(split)};
+  static_cast<Schedule&>(options) = input->schedule;
+  options.role = (input->flags & 8) != 0 ? Role::kServer : Role::kClient;
+  const std::span<const uint8_t> payload = input->payload;
+  const Stream to_broker = input->first;
+  const Stream to_client = input->second;
 
   run(to_broker, to_client, options);
 

@@ -33,7 +33,10 @@
 namespace {
 
 using redeye::fuzz::check;
+using redeye::fuzz::feed_schedule;
 using redeye::fuzz::Rng;
+using redeye::fuzz::Schedule;
+using redeye::fuzz::Stream;
 
 using redeye::http::HttpAnomaly;
 using redeye::http::HttpEventSink;
@@ -79,50 +82,21 @@ class CheckingSink : public HttpEventSink {
   std::deque<HttpRequestHead> open_;
 };
 
-struct Stream {
-  std::span<const uint8_t> bytes;
-  std::size_t pos = 0;
-  bool done() const { return pos >= bytes.size(); }
-};
-
-struct Options {
-  uint32_t seed = 0;
-  uint32_t max_chunk = 1;  // 0: each stream in one chunk
-  bool gaps = false;
-  bool interleave = false;
-  bool huge_gaps = false;
-};
-
 // Feeds both streams in chunks chosen by the generator, then closes.
-std::vector<std::string> run(Stream in, Stream out, const Options& options) {
-  Rng rng(options.seed);
+std::vector<std::string> run(Stream in, Stream out, const Schedule& schedule) {
   HttpServerConversation conversation;
   CheckingSink sink;
-  uint64_t ts = 1;
-  while (!in.done() || !out.done()) {
-    bool inbound = !in.done();
-    if (options.interleave && !in.done() && !out.done()) inbound = rng.below(2) == 0;
-    Stream& s = inbound ? in : out;
-    const std::size_t left = s.bytes.size() - s.pos;
-    const std::size_t size = options.max_chunk == 0
-                                 ? left
-                                 : std::min<std::size_t>(left, 1 + rng.below(options.max_chunk));
-    uint64_t uncaptured = 0;
-    if (options.gaps && rng.below(8) == 0) {
-      uncaptured = options.huge_gaps && rng.below(4) == 0 ? rng.next() : rng.below(64);
-    }
-    const std::span<const uint8_t> chunk = s.bytes.subspan(s.pos, size);
-    // The uncaptured bytes are part of the stream: skip as many of the following bytes.
-    s.pos += size + std::min<uint64_t>(uncaptured, s.bytes.size() - s.pos - size);
-    if (inbound) {
-      sink.inbound_bytes += size + uncaptured;
-      conversation.on_inbound(chunk, uncaptured, ts, sink);
-    } else {
-      sink.outbound_bytes += size + uncaptured;
-      conversation.on_outbound(chunk, uncaptured, ts, sink);
-    }
-    ts += 1 + rng.below(3);
-  }
+  const uint64_t ts = feed_schedule(
+      in, out, schedule, 1,
+      [&](bool inbound, std::span<const uint8_t> chunk, uint64_t uncaptured, uint64_t at) {
+        if (inbound) {
+          sink.inbound_bytes += chunk.size() + uncaptured;
+          conversation.on_inbound(chunk, uncaptured, at, sink);
+        } else {
+          sink.outbound_bytes += chunk.size() + uncaptured;
+          conversation.on_outbound(chunk, uncaptured, at, sink);
+        }
+      });
   conversation.on_close(ts, sink);
   check(sink.all_closed());
   // A closed conversation starts afresh and stays consistent.
@@ -161,29 +135,21 @@ void check_routes(std::span<const uint8_t> bytes, Rng& rng) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
-  if (size < 8) return 0;
-  const std::size_t declared = static_cast<std::size_t>(data[0]) | (std::size_t{data[1]} << 8);
-  Options options;
-  options.seed = static_cast<uint32_t>(data[2]) | (static_cast<uint32_t>(data[3]) << 8) |
-                 (static_cast<uint32_t>(data[4]) << 16) | (static_cast<uint32_t>(data[5]) << 24);
-  options.max_chunk = static_cast<uint32_t>(data[6]) + 1;
-  options.gaps = (data[7] & 1) != 0;
-  options.interleave = (data[7] & 2) != 0;
-  options.huge_gaps = (data[7] & 4) != 0;
-
-  const std::span<const uint8_t> payload(data + 8, size - 8);
-  const std::size_t split = std::min(declared, payload.size());
-  const Stream in{payload.first(split)};
-  const Stream out{payload.subspan(split)};
+  const auto input = redeye::fuzz::decode_conversation_input(data, size);
+  if (!input) return 0;
+  const Schedule& options = input->schedule;
+  const std::span<const uint8_t> payload = input->payload;
+  const Stream in = input->first;
+  const Stream out = input->second;
 
   run(in, out, options);
 
   // Chunking invariance: without gaps and with all requests first, the events must not depend on
   // where the chunks are cut.
-  Options chunked = options;
+  Schedule chunked = options;
   chunked.gaps = false;
   chunked.interleave = false;
-  Options whole = chunked;
+  Schedule whole = chunked;
   whole.max_chunk = 0;
   check(run(in, out, chunked) == run(in, out, whole));
 

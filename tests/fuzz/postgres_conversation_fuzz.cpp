@@ -34,7 +34,9 @@
 namespace {
 
 using redeye::fuzz::check;
-using redeye::fuzz::Rng;
+using redeye::fuzz::feed_schedule;
+using redeye::fuzz::Schedule;
+using redeye::fuzz::Stream;
 
 using redeye::postgres::PgAnomaly;
 using redeye::postgres::PgConversation;
@@ -75,48 +77,21 @@ class CheckingSink : public PgEventSink {
   std::map<int, uint64_t> anomalies;
 };
 
-struct Stream {
-  std::span<const uint8_t> bytes;
-  std::size_t pos = 0;
-  bool done() const { return pos >= bytes.size(); }
-};
-
-struct Options {
-  uint32_t seed = 0;
-  uint32_t max_chunk = 1;  // 0: each stream in one chunk
-  bool gaps = false;
-  bool interleave = false;
-  bool huge_gaps = false;
-};
-
-CheckingSink run(Stream frontend, Stream backend, const Options& options, Role role) {
-  Rng rng(options.seed);
+CheckingSink run(Stream frontend, Stream backend, const Schedule& options, Role role) {
   CheckingSink sink;
   PgConversation conversation(role, sink);
-  uint64_t ts = 1;
-  while (!frontend.done() || !backend.done()) {
-    bool front = !frontend.done();
-    if (options.interleave && !frontend.done() && !backend.done()) front = rng.below(2) == 0;
-    Stream& s = front ? frontend : backend;
-    const std::size_t left = s.bytes.size() - s.pos;
-    const std::size_t size = options.max_chunk == 0
-                                 ? left
-                                 : std::min<std::size_t>(left, 1 + rng.below(options.max_chunk));
-    uint64_t uncaptured = 0;
-    if (options.gaps && rng.below(8) == 0) {
-      uncaptured = options.huge_gaps && rng.below(4) == 0 ? rng.next() : rng.below(64);
-    }
-    const Chunk chunk{s.bytes.subspan(s.pos, size), uncaptured, ts};
-    s.pos += size + std::min<uint64_t>(uncaptured, s.bytes.size() - s.pos - size);
-    // The client writes the frontend stream; the server reads it.
-    if (front == (role == Role::kClient)) {
-      conversation.on_outbound(chunk);
-    } else {
-      conversation.on_inbound(chunk);
-    }
-    check(conversation.pending() <= PgMatcher::kMaxPending);
-    ts += 1 + rng.below(3);
-  }
+  const uint64_t ts = feed_schedule(
+      frontend, backend, options, 1,
+      [&](bool front, std::span<const uint8_t> bytes, uint64_t uncaptured, uint64_t at) {
+        const Chunk chunk{bytes, uncaptured, at};
+        // The client writes the frontend stream; the server reads it.
+        if (front == (role == Role::kClient)) {
+          conversation.on_outbound(chunk);
+        } else {
+          conversation.on_inbound(chunk);
+        }
+        check(conversation.pending() <= PgMatcher::kMaxPending);
+      });
   conversation.on_close(ts);
   check(conversation.pending() == 0);
   return sink;
@@ -125,20 +100,11 @@ CheckingSink run(Stream frontend, Stream backend, const Options& options, Role r
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
-  if (size < 8) return 0;
-  const std::size_t declared = static_cast<std::size_t>(data[0]) | (std::size_t{data[1]} << 8);
-  Options options;
-  options.seed = static_cast<uint32_t>(data[2]) | (static_cast<uint32_t>(data[3]) << 8) |
-                 (static_cast<uint32_t>(data[4]) << 16) | (static_cast<uint32_t>(data[5]) << 24);
-  options.max_chunk = static_cast<uint32_t>(data[6]) + 1;
-  options.gaps = (data[7] & 1) != 0;
-  options.interleave = (data[7] & 2) != 0;
-  options.huge_gaps = (data[7] & 4) != 0;
-
-  const std::span<const uint8_t> payload(data + 8, size - 8);
-  const std::size_t split = std::min(declared, payload.size());
-  const Stream frontend{payload.first(split)};
-  const Stream backend{payload.subspan(split)};
+  const auto input = redeye::fuzz::decode_conversation_input(data, size);
+  if (!input) return 0;
+  const Schedule& options = input->schedule;
+  const Stream frontend = input->first;
+  const Stream backend = input->second;
 
   // Both roles, same chunk schedule: the same result.
   const CheckingSink client = run(frontend, backend, options, Role::kClient);
@@ -146,10 +112,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   check(client.log == server.log);
 
   // Chunking invariance for streams that parse cleanly.
-  Options chunked = options;
+  Schedule chunked = options;
   chunked.gaps = false;
   chunked.interleave = false;
-  Options whole = chunked;
+  Schedule whole = chunked;
   whole.max_chunk = 0;
   const CheckingSink a = run(frontend, backend, chunked, Role::kClient);
   const CheckingSink b = run(frontend, backend, whole, Role::kClient);
