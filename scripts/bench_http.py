@@ -30,6 +30,7 @@ import argparse
 import datetime
 import os
 import platform
+import random
 import re
 import resource
 import statistics
@@ -195,6 +196,37 @@ def fmt_rps(v):
     return f"{v:,.0f}"
 
 
+def paired_ratios(results, arms, key):
+    """Per round: each arm's throughput (results[i][key]) / the no-agent throughput of the same
+    round. Runs of a round are adjacent in time, so slow drift of the machine cancels out."""
+    out = {a: [] for a in arms}
+    for rnd in sorted({r["round"] for r in results}):
+        runs = {r["arm"]: r for r in results if r["round"] == rnd}
+        if "none" not in runs or not runs["none"][key]:
+            continue
+        for a, r in runs.items():
+            out[a].append(r[key] / runs["none"][key])
+    return out
+
+
+def median_interval(values, level=0.95, resamples=4000, seed=1):
+    """A bootstrap interval of the median of `values` (percentile method, fixed seed so a
+    report is reproducible from its numbers): how far this machine's noise leaves the median
+    uncertain. (nan, nan) for fewer than 3 values."""
+    if len(values) < 3:
+        return float("nan"), float("nan")
+    rng = random.Random(seed)
+    medians = sorted(statistics.median(rng.choices(values, k=len(values)))
+                     for _ in range(resamples))
+    tail = (1.0 - level) / 2.0
+    return medians[int(tail * resamples)], medians[min(resamples - 1, int((1 - tail) * resamples))]
+
+
+def interval_text(values):
+    lo, hi = median_interval(values)
+    return "n/a (fewer than 3 rounds)" if lo != lo else f"{lo:.3f}-{hi:.3f}"
+
+
 def verdict(ok):
     return "PASS" if ok else "**FAIL**"
 
@@ -238,9 +270,11 @@ def markdown(args, results, pin, started, load_before):
                      "nginx, wrk and the agent for the 2 CPUs: these numbers are not "
                      "representative.")
         lines.append("")
-    lines.append("| arm | median req/s | vs no agent | spread (max-min)/median | "
-                 "other processes' CPU (median) | per round (req/s) |")
-    lines.append("|---|---:|---:|---:|---:|---|")
+    paired = paired_ratios(results, ARMS, "rps")
+    lines.append("| arm | median req/s | vs no agent (median/median) | vs no agent (median of "
+                 "per-round ratios) | spread (max-min)/median | other processes' CPU (median) | "
+                 "per round (req/s) |")
+    lines.append("|---|---:|---:|---:|---:|---:|---|")
     for a in ARMS:
         if not by[a]:
             continue
@@ -249,8 +283,9 @@ def markdown(args, results, pin, started, load_before):
         spread = (max(vals) - min(vals)) / med[a] if med[a] else float("nan")
         rounds = ", ".join(fmt_rps(v) for v in vals)
         other = statistics.median(r["other_pct"] for r in by[a])
-        lines.append(f"| {ARM_TITLE[a]} | {fmt_rps(med[a])} | {ratio:.3f} | {spread:.1%} | "
-                     f"{other:.0f}% | {rounds} |")
+        pr = statistics.median(paired[a]) if paired.get(a) else float("nan")
+        lines.append(f"| {ARM_TITLE[a]} | {fmt_rps(med[a])} | {ratio:.3f} | {pr:.3f} | "
+                     f"{spread:.1%} | {other:.0f}% | {rounds} |")
     lines.append("")
 
     full = by["full"]
@@ -270,6 +305,11 @@ def markdown(args, results, pin, started, load_before):
         lines.append("|---|---:|---:|---|")
         lines.append(f"| throughput vs no agent (median/median) | {ratio:.3f} | >= {BARS['ratio']} | "
                      f"{verdict(ratio >= BARS['ratio'])} |")
+        paired_full = statistics.median(paired["full"]) if paired.get("full") else float("nan")
+        lines.append(f"| throughput vs no agent (median of per-round ratios) | {paired_full:.3f} | "
+                     f">= {BARS['ratio']} | {verdict(paired_full >= BARS['ratio'])} |")
+        lines.append(f"| 95 % bootstrap interval of that median (this machine's noise) | "
+                     f"{interval_text(paired['full'])} | | |")
         lines.append(f"| agent CPU per request (median over rounds) | {cpu:.2f} µs | "
                      f"<= {BARS['cpu_us']:.0f} µs | {verdict(cpu <= BARS['cpu_us'])} |")
         lines.append(f"| agent RSS at the end of a run (max) | {rss:.1f} MiB | "

@@ -47,7 +47,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import harness as h  # noqa: E402
 import test_postgres as pgt  # noqa: E402
-import bench_http  # noqa: E402  (write_section, cpu_model, loadavg)
+import bench_http  # noqa: E402  (write_section, cpu_model, loadavg, paired_ratios, verdict)
 
 h.LOG_STREAM = sys.stderr  # stdout carries only the Markdown
 
@@ -257,23 +257,6 @@ def run_arm(arm, args, pg, workdir, script, pin, clk_tck, bpf_stats=False):
     return res
 
 
-def paired_ratios(results):
-    """Per round: each arm's tps / the no-agent tps of the same round (runs of a round are
-    adjacent in time, so slow drift of the machine cancels out)."""
-    out = {a: [] for a in ARMS}
-    for rnd in sorted({r["round"] for r in results}):
-        runs = {r["arm"]: r for r in results if r["round"] == rnd}
-        if "none" not in runs or not runs["none"]["tps"]:
-            continue
-        for a, r in runs.items():
-            out[a].append(r["tps"] / runs["none"]["tps"])
-    return out
-
-
-def verdict(ok):
-    return "PASS" if ok else "**FAIL**"
-
-
 def markdown(args, results, pin, started, load_before):
     by = {a: [r for r in results if r["arm"] == a] for a in ARMS}
     med = {a: statistics.median(r["tps"] for r in by[a]) for a in ARMS if by[a]}
@@ -316,7 +299,7 @@ def markdown(args, results, pin, started, load_before):
         lines.append("> **Warning:** the machine was not quiet (" + "; ".join(reasons) +
                      "): these numbers are not representative.")
         lines.append("")
-    paired = paired_ratios(results)
+    paired = bench_http.paired_ratios(results, ARMS, "tps")
     lines.append("| arm | median transactions/s | vs no agent (median/median) | vs no agent "
                  "(median of per-round ratios) | spread (max-min)/median | other processes' "
                  "CPU (median) | per round (tps) |")
@@ -350,9 +333,11 @@ def markdown(args, results, pin, started, load_before):
         lines.append("| measure | value | bar | |")
         lines.append("|---|---:|---:|---|")
         lines.append(f"| throughput vs no agent (median/median) | {ratio:.3f} | "
-                     f">= {BARS['ratio']} | {verdict(ratio >= BARS['ratio'])} |")
+                     f">= {BARS['ratio']} | {bench_http.verdict(ratio >= BARS['ratio'])} |")
         lines.append(f"| throughput vs no agent (median of per-round ratios) | {paired_full:.3f} | "
-                     f">= {BARS['ratio']} | {verdict(paired_full >= BARS['ratio'])} |")
+                     f">= {BARS['ratio']} | {bench_http.verdict(paired_full >= BARS['ratio'])} |")
+        lines.append(f"| 95 % bootstrap interval of that median (this machine's noise) | "
+                     f"{bench_http.interval_text(paired['full'])} | | |")
         lines.append(f"| agent CPU per query (median over rounds; both sides parsed) | "
                      f"{cpu:.2f} µs | | |")
         lines.append(f"| agent CPU per transaction (7 queries) | {cpu * STATEMENTS_PER_TX:.1f} µs "
@@ -372,14 +357,14 @@ def markdown(args, results, pin, started, load_before):
             lines.append(f"| for reference: empty-probes agent CPU per query | "
                          f"{statistics.median(empty_cpu):.2f} µs | | |")
         lines.append(f"| operations counted / run (client + server side), per round | {counted} | "
-                     f"equal | {verdict(exact)} |")
+                     f"equal | {bench_http.verdict(exact)} |")
         lines.append(f"| redeye_parse_errors_total{{protocol=\"postgresql\"}} (sum over rounds) | "
-                     f"{perr} | 0 | {verdict(perr == 0)} |")
+                     f"{perr} | 0 | {bench_http.verdict(perr == 0)} |")
         lines.append(f"| redeye_events_dropped_total (sum over rounds) | "
                      f"{drops if drops_known else 'missing'} | 0 | "
-                     f"{verdict(drops_known and drops == 0)} |")
+                     f"{bench_http.verdict(drops_known and drops == 0)} |")
         lines.append(f"| pgbench failed transactions, all arms | {failed} | 0 | "
-                     f"{verdict(failed == 0)} |")
+                     f"{bench_http.verdict(failed == 0)} |")
         lines.append("")
     profile = next((r for r in results if r.get("bpf")), None)
     if profile:
