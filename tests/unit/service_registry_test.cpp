@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -22,12 +23,30 @@ class ServiceRegistryTest : public ::testing::Test {
   }
   void TearDown() override { fs::remove_all(root_); }
 
-  std::unique_ptr<ServiceRegistry> make() {
+  std::unique_ptr<ServiceRegistry> make(
+      std::chrono::milliseconds listening_max_age = std::chrono::seconds(1)) {
     return std::make_unique<ServiceRegistry>(
         config_, discovery::ProcfsReader(root_.string()),
         ServiceRegistry::KernelFilter{[this](uint32_t pid) { return followed_.insert(pid), true; },
                                       [this](uint32_t pid) { followed_.erase(pid); }},
-        /*self_pid=*/999999, "testhost");
+        /*self_pid=*/999999, "testhost", listening_max_age);
+  }
+
+  // nginx (PID 100) stops listening: its sockets leave the host's tcp tables.
+  void nginx_stops_listening() {
+    for (const char* name : {"tcp", "tcp6"}) {
+      const fs::path path = root_ / "net" / name;
+      std::ifstream in(path);
+      std::string line, out;
+      while (std::getline(in, line)) {
+        if (line.find(" 20001 ") == std::string::npos &&
+            line.find(" 20003 ") == std::string::npos) {
+          out += line + "\n";
+        }
+      }
+      in.close();
+      std::ofstream(path) << out;
+    }
   }
 
   // Rewrites field 22 (start time) of <pid>/stat, i.e. the PID now names another process.
@@ -48,6 +67,32 @@ class ServiceRegistryTest : public ::testing::Test {
   fs::path root_;
   std::set<uint32_t> followed_;
 };
+
+// Forking servers fork a process per connection: the namespace's listening sockets are read
+// once for a burst of process events, and again after a listen event.
+TEST_F(ServiceRegistryTest, ListeningSocketsAreCachedPerNamespaceUntilAListenEvent) {
+  auto registry = make();
+  registry->on_fork(100, 1);
+  ASSERT_NE(registry->service_of(100), nullptr);  // nginx listens on :80 and :443
+  nginx_stops_listening();
+  registry->on_exit(100);
+  registry->on_fork(100, 1);
+  EXPECT_NE(registry->service_of(100), nullptr) << "the cached table still has its listeners";
+  registry->on_exit(100);
+  registry->on_listen(4242);  // some process listens: the cache goes
+  registry->on_fork(100, 1);
+  EXPECT_EQ(registry->service_of(100), nullptr) << "read afresh: nginx no longer listens";
+}
+
+TEST_F(ServiceRegistryTest, ExpiredListeningSocketsAreReadAgain) {
+  auto registry = make(std::chrono::milliseconds(0));
+  registry->on_fork(100, 1);
+  ASSERT_NE(registry->service_of(100), nullptr);
+  nginx_stops_listening();
+  registry->on_exit(100);
+  registry->on_fork(100, 1);
+  EXPECT_EQ(registry->service_of(100), nullptr);
+}
 
 TEST_F(ServiceRegistryTest, ListeningProcessesAreServicesNamedByTheDefaultOrder) {
   auto registry = make();
@@ -180,7 +225,8 @@ TEST_F(ServiceRegistryTest, ProcessGoneBeforeProcCouldBeReadIsNamedFromItsExec) 
   ASSERT_NE(registry->service_of(5555), nullptr);
   EXPECT_EQ(registry->service_of(5555)->name, "shop-client");
   EXPECT_TRUE(followed_.contains(5555));
-  registry->on_exec(5556, {"/usr/bin/python3", std::string("python3\0job.py\0--report\0daily\0", 31)});
+  registry->on_exec(5556,
+                    {"/usr/bin/python3", std::string("python3\0job.py\0--report\0daily\0", 31)});
   ASSERT_NE(registry->service_of(5556), nullptr);
   EXPECT_EQ(registry->service_of(5556)->name, "reporter");
   registry->on_exec(5557, {"/usr/bin/true", std::string("true\0", 5)});

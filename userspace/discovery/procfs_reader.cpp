@@ -78,6 +78,37 @@ std::vector<std::string_view> split_fields(std::string_view text) {
   return fields;
 }
 
+// A /proc/net/tcp{,6} text up to its first socket that is not listening (the kernel lists
+// listening sockets first): reading stops there, so the kernel never walks the rest.
+std::optional<std::string> read_listening_section(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string text;
+  size_t scanned = 0;  // start of the first line not yet looked at
+  char buffer[4096];
+  while (true) {
+    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      return std::nullopt;
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+    for (size_t end; (end = text.find('\n', scanned)) != std::string::npos; scanned = end + 1) {
+      const std::vector<std::string_view> f =
+          split_fields(std::string_view(text).substr(scanned, end - scanned));
+      if (f.size() > 3 && f[0].ends_with(':') && f[3] != "0A") {
+        text.resize(scanned);
+        ::close(fd);
+        return text;
+      }
+    }
+  }
+  ::close(fd);
+  return text;
+}
+
 std::string_view strip_newline(std::string_view text) {
   while (!text.empty() && (text.back() == '\n' || text.back() == '\0')) text.remove_suffix(1);
   return text;
@@ -282,17 +313,21 @@ std::optional<uint64_t> ProcfsReader::start_time(uint32_t pid) const {
 }
 
 std::optional<ProcessInfo> ProcfsReader::read(uint32_t pid) const {
-  return read_checked(pid, nullptr);
+  TcpSocketTable own;
+  return read(pid, [&]() -> const TcpSocketTable& {
+    own = read_tcp_table(pid, TcpScope::kListening);
+    return own;
+  });
 }
 
 std::optional<ProcessInfo> ProcfsReader::read(uint32_t pid, const TcpSocketTable& tcp) const {
-  return read_checked(pid, &tcp);
+  return read(pid, [&]() -> const TcpSocketTable& { return tcp; });
 }
 
-std::optional<ProcessInfo> ProcfsReader::read_checked(uint32_t pid,
-                                                      const TcpSocketTable* tcp) const {
+std::optional<ProcessInfo> ProcfsReader::read(uint32_t pid,
+                                              const ListeningSource& listening) const {
   for (int attempt = 0; attempt < 2; ++attempt) {
-    std::optional<ProcessInfo> info = read_once(pid, tcp);
+    std::optional<ProcessInfo> info = read_once(pid, listening);
     if (!info) return std::nullopt;
     const std::optional<uint64_t> after = start_time(pid);
     // Gone after the read: what was read belongs to the process that was.
@@ -301,7 +336,8 @@ std::optional<ProcessInfo> ProcfsReader::read_checked(uint32_t pid,
   return std::nullopt;
 }
 
-std::optional<ProcessInfo> ProcfsReader::read_once(uint32_t pid, const TcpSocketTable* tcp) const {
+std::optional<ProcessInfo> ProcfsReader::read_once(uint32_t pid,
+                                                   const ListeningSource& listening) const {
   const std::string dir = pid_dir(pid);
   const std::optional<std::string> stat = read_text(dir + "/stat");
   if (!stat) return std::nullopt;
@@ -326,31 +362,32 @@ std::optional<ProcessInfo> ProcfsReader::read_once(uint32_t pid, const TcpSocket
   if (const auto environ = read_text(dir + "/environ")) apply_environ(*environ, info);
 
   const std::vector<uint64_t> inodes = socket_inodes(pid);
-  if (!inodes.empty()) {
-    if (tcp != nullptr) {
-      info.listening_ports = listening_ports_of(*tcp, inodes);
-    } else {
-      info.listening_ports = listening_ports_of(read_tcp_table(pid), inodes);
-    }
-  }
+  if (!inodes.empty()) info.listening_ports = listening_ports_of(listening(), inodes);
   return info;
 }
 
-TcpSocketTable ProcfsReader::read_tcp_table() const {
+namespace {
+std::optional<std::string> read_tcp_text(const std::string& path, ProcfsReader::TcpScope scope) {
+  return scope == ProcfsReader::TcpScope::kListening ? read_listening_section(path)
+                                                     : read_text(path);
+}
+}  // namespace
+
+TcpSocketTable ProcfsReader::read_tcp_table(TcpScope scope) const {
   TcpSocketTable table;
   for (const char* name : {"/net/tcp", "/net/tcp6"}) {
-    if (const auto text = read_text(root_ + name)) parse_tcp_table(*text, table);
+    if (const auto text = read_tcp_text(root_ + name, scope)) parse_tcp_table(*text, table);
   }
   return table;
 }
 
-TcpSocketTable ProcfsReader::read_tcp_table(uint32_t pid) const {
+TcpSocketTable ProcfsReader::read_tcp_table(uint32_t pid, TcpScope scope) const {
   const std::string dir = pid_dir(pid);
-  const std::optional<std::string> tcp = read_text(dir + "/net/tcp");
-  if (!tcp) return read_tcp_table();
+  const std::optional<std::string> tcp = read_tcp_text(dir + "/net/tcp", scope);
+  if (!tcp) return read_tcp_table(scope);
   TcpSocketTable table;
   parse_tcp_table(*tcp, table);
-  if (const auto tcp6 = read_text(dir + "/net/tcp6")) parse_tcp_table(*tcp6, table);
+  if (const auto tcp6 = read_tcp_text(dir + "/net/tcp6", scope)) parse_tcp_table(*tcp6, table);
   return table;
 }
 

@@ -9,13 +9,15 @@
 namespace redeye {
 
 ServiceRegistry::ServiceRegistry(const Config& config, discovery::ProcfsReader reader,
-                                 KernelFilter filter, uint32_t self_pid, std::string host_name)
+                                 KernelFilter filter, uint32_t self_pid, std::string host_name,
+                                 std::chrono::milliseconds listening_max_age)
     : config_(config),
       reader_(std::move(reader)),
       matcher_(config.services, config.exclude),
       filter_(std::move(filter)),
       self_pid_(self_pid),
-      host_name_(std::move(host_name)) {}
+      host_name_(std::move(host_name)),
+      listening_max_age_(listening_max_age) {}
 
 size_t ServiceRegistry::scan() {
   // One TCP table per network namespace, not one per process.
@@ -25,7 +27,12 @@ size_t ServiceRegistry::scan() {
     std::optional<discovery::ProcessInfo> info;
     if (auto netns = reader_.net_namespace(pid)) {
       auto table = tables.find(*netns);
-      if (table == tables.end()) table = tables.emplace(*netns, reader_.read_tcp_table(pid)).first;
+      if (table == tables.end()) {
+        table = tables
+                    .emplace(*netns, reader_.read_tcp_table(
+                                         pid, discovery::ProcfsReader::TcpScope::kListening))
+                    .first;
+      }
       info = reader_.read(pid, table->second);
     } else {
       info = reader_.read(pid);  // namespace unknown: its own table
@@ -53,6 +60,10 @@ void ServiceRegistry::on_fork(uint32_t child, uint32_t /*parent: read from /proc
 }
 
 void ServiceRegistry::on_listen(uint32_t tgid) {
+  {
+    std::lock_guard lock(listening_mutex_);
+    listening_.clear();  // a new listener: the cached tables miss it
+  }
   if (service_of(tgid)) return;
   evaluate(tgid);
 }
@@ -109,9 +120,26 @@ size_t ServiceRegistry::process_count() const {
   return processes_.size();
 }
 
+std::optional<discovery::ProcessInfo> ServiceRegistry::read_process(uint32_t tgid) {
+  std::lock_guard lock(listening_mutex_);
+  discovery::TcpSocketTable own;  // namespace unknown: the process's own table, not cached
+  return reader_.read(tgid, [&]() -> const discovery::TcpSocketTable& {
+    constexpr auto kListening = discovery::ProcfsReader::TcpScope::kListening;
+    const std::optional<uint64_t> netns = reader_.net_namespace(tgid);
+    if (!netns) return own = reader_.read_tcp_table(tgid, kListening);
+    const auto now = std::chrono::steady_clock::now();
+    auto it = listening_.find(*netns);
+    if (it == listening_.end() || now - it->second.read_at >= listening_max_age_) {
+      ListeningSockets fresh{now, reader_.read_tcp_table(tgid, kListening)};
+      it = listening_.insert_or_assign(*netns, std::move(fresh)).first;
+    }
+    return it->second.sockets;
+  });
+}
+
 void ServiceRegistry::evaluate(uint32_t tgid, const ExecFacts* facts) {
   if (tgid == self_pid_) return;
-  auto info = reader_.read(tgid);
+  auto info = read_process(tgid);
   if (!info && facts) {
     // Gone already: decide from what the kernel saw at exec (exe and cmdline rules work).
     discovery::ProcessInfo seen;
@@ -145,9 +173,9 @@ void ServiceRegistry::apply(uint32_t tgid, const std::optional<discovery::Proces
 
 std::shared_ptr<const ServiceInfo> ServiceRegistry::inherited(
     const discovery::ProcessInfo& info) const {
-  if (auto self = processes_.find(info.pid); self != processes_.end() &&
-                                            self->second.start_time_ticks == info.start_time_ticks &&
-                                            self->second.exe == info.exe) {
+  if (auto self = processes_.find(info.pid);
+      self != processes_.end() && self->second.start_time_ticks == info.start_time_ticks &&
+      self->second.exe == info.exe) {
     return self->second.service;
   }
   if (auto parent = processes_.find(info.ppid);

@@ -3,6 +3,7 @@
 // events may have been lost; drives the kernel's process filter.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -57,9 +58,11 @@ class ServiceRegistry {
     std::function<void(uint32_t)> unfollow;
   };
 
-  // `config` must outlive the registry.
+  // `config` must outlive the registry. A network namespace's listening sockets are read at
+  // most once per `listening_max_age` for process events (and again after any listen event).
   ServiceRegistry(const Config& config, discovery::ProcfsReader reader, KernelFilter filter,
-                  uint32_t self_pid, std::string host_name);
+                  uint32_t self_pid, std::string host_name,
+                  std::chrono::milliseconds listening_max_age = std::chrono::seconds(1));
 
   // Reads every process in /proc. Returns how many processes are services afterwards.
   size_t scan();
@@ -89,6 +92,10 @@ class ServiceRegistry {
 
   // Reads /proc/<tgid> (else uses `facts`, when given) and decides its service afresh.
   void evaluate(uint32_t tgid, const ExecFacts* facts = nullptr);
+  // /proc/<tgid>, its listening ports from its namespace's cached listening sockets. Forking
+  // servers (PostgreSQL: a process per connection) fork in bursts, and every read of
+  // /proc/<pid>/net/tcp6 walks the host's whole established-socket hash (~2 ms here).
+  std::optional<discovery::ProcessInfo> read_process(uint32_t tgid);
   // With mutex_ held: sets or clears the service of `tgid` from what /proc said of it.
   void apply(uint32_t tgid, const std::optional<discovery::ProcessInfo>& info);
   // A process running the same executable as its service parent (nginx workers, PostgreSQL
@@ -105,6 +112,14 @@ class ServiceRegistry {
   KernelFilter filter_;
   uint32_t self_pid_;
   std::string host_name_;
+
+  struct ListeningSockets {
+    std::chrono::steady_clock::time_point read_at;
+    discovery::TcpSocketTable sockets;
+  };
+  const std::chrono::milliseconds listening_max_age_;
+  std::mutex listening_mutex_;
+  std::map<uint64_t, ListeningSockets> listening_;  // by network namespace inode
 
   mutable std::mutex mutex_;
   std::unordered_map<uint32_t, Process> processes_;  // services' processes only

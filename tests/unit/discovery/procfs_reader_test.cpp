@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -234,6 +235,45 @@ class MutableProcTest : public ::testing::Test {
   fs::path root_;
 };
 
+// One /proc/net/tcp line: slot, local port, state, inode.
+std::string tcp_line(int slot, uint16_t port, const char* state, uint64_t inode) {
+  char line[200];
+  std::snprintf(line, sizeof(line),
+                "%4d: 0100007F:%04X 00000000:0000 %s 00000000:00000000 00:00000000 00000000"
+                "     0        0 %llu 1 0000000000000000 100 0 0 10 0\n",
+                slot, port, state, static_cast<unsigned long long>(inode));
+  return line;
+}
+
+TEST_F(MutableProcTest, ListeningReadStopsAtTheFirstSocketThatIsNotListening) {
+  // More listeners than one 4 KiB read holds (lines cut across reads), then an established
+  // socket, then a listener the kernel would never list there: the read must stop before it.
+  std::string text =
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
+      "timeout inode\n";
+  for (int i = 0; i < 90; ++i)
+    text += tcp_line(i, static_cast<uint16_t>(10000 + i), "0A", 50000 + i);
+  text += tcp_line(90, 20000, "01", 60000);
+  text += tcp_line(91, 30000, "0A", 70000);
+  ASSERT_GT(text.size(), 2 * 4096u);
+  write_file(root_ / "net" / "tcp", text);
+  write_file(root_ / "net" / "tcp6",
+             tcp_line(0, 40000, "0A", 80000) + tcp_line(1, 40001, "01", 80001));
+
+  const ProcfsReader reader(root_.string());
+  const TcpSocketTable listening = reader.read_tcp_table(ProcfsReader::TcpScope::kListening);
+  EXPECT_EQ(listening.size(), 91u);  // 90 IPv4 listeners + 1 IPv6
+  const std::set<uint16_t> ports = listening_ports(listening);
+  EXPECT_TRUE(ports.contains(10000) && ports.contains(10089) && ports.contains(40000));
+  EXPECT_FALSE(ports.contains(30000));
+  EXPECT_FALSE(listening.contains(60000));
+  EXPECT_FALSE(listening.contains(80001));
+  // The whole read still has everything.
+  const TcpSocketTable all = reader.read_tcp_table();
+  EXPECT_EQ(all.size(), 94u);  // 92 IPv4 + 2 IPv6
+  EXPECT_TRUE(listening_ports(all).contains(30000));
+}
+
 TEST_F(MutableProcTest, ReusedPidReportsTheNewStartTime) {
   const ProcfsReader reader(root_.string());
   const auto before = reader.read(100);
@@ -386,6 +426,12 @@ TEST(ProcfsReaderRealProc, ReadsItselfWithAListeningPort) {
   const TcpSocketTable table = reader.read_tcp_table(self);
   const auto counts = count_connections(table, reader.socket_inodes(self), listening_ports(table));
   EXPECT_EQ(counts, (ConnectionCounts{1, 1}));
+
+  // The listening-only read of the real file: our listener, none of our two connections.
+  const TcpSocketTable listening = reader.read_tcp_table(self, ProcfsReader::TcpScope::kListening);
+  EXPECT_TRUE(listening_ports(listening).contains(port));
+  for (const auto& [inode, socket] : listening) EXPECT_EQ(socket.state, kTcpListen) << inode;
+  EXPECT_LT(listening.size(), table.size());
 
   ::close(accepted);
   ::close(client);
