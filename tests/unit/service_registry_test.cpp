@@ -212,6 +212,27 @@ TEST_F(ServiceRegistryTest, ForkedChildRunningTheSameExecutableJoinsItsParentsSe
   EXPECT_FALSE(followed_.contains(100));
 }
 
+// A service's forked child is decided from its parent, not from /proc (only its start time is
+// read): here nothing but its stat exists, which a /proc read could not have named.
+TEST_F(ServiceRegistryTest, ForkedChildOfAServiceJoinsItWithoutReadingProc) {
+  auto registry = make();
+  registry->scan();
+  ASSERT_NE(registry->service_of(100), nullptr);
+  fs::create_directory(root_ / "102");
+  std::ofstream(root_ / "102" / "stat")
+      << "102 (nginx) S 100 100 100 0 -1 4194560 0 0 0 0 1 1 0 0 20 0 1 0 1700 11931648 1496 0\n";
+  registry->on_fork(102, 100);
+  EXPECT_EQ(registry->service_of(102), registry->service_of(100));
+  EXPECT_TRUE(followed_.contains(102));
+  // Its own exec decides it afresh from /proc (here: unreadable, so not a service).
+  registry->on_exec(102);
+  EXPECT_EQ(registry->service_of(102), nullptr);
+  // A child that is already gone is not added.
+  registry->on_fork(103, 100);
+  EXPECT_EQ(registry->service_of(103), nullptr);
+  EXPECT_FALSE(followed_.contains(103));
+}
+
 TEST_F(ServiceRegistryTest, ProcessGoneBeforeProcCouldBeReadIsNamedFromItsExec) {
   ServiceRule client;
   client.name = "shop-client";

@@ -55,7 +55,24 @@ void ServiceRegistry::on_exec(uint32_t tgid, const ExecFacts& facts) {
   evaluate(tgid, facts.filename.empty() ? nullptr : &facts);
 }
 
-void ServiceRegistry::on_fork(uint32_t child, uint32_t /*parent: read from /proc*/) {
+void ServiceRegistry::on_fork(uint32_t child, uint32_t parent) {
+  // A forked child has its parent's executable, command line, cgroup, environment and
+  // sockets, so it is decided as its parent was: a service parent's child joins the service
+  // without reading /proc (forking servers fork per connection). An exec decides it afresh.
+  if (child != self_pid_) {
+    std::lock_guard lock(mutex_);
+    auto it = processes_.find(parent);
+    const std::optional<uint64_t> start = reader_.start_time(child);
+    if (it != processes_.end() && start) {
+      discovery::ProcessInfo info;
+      info.pid = child;
+      info.ppid = parent;
+      info.start_time_ticks = *start;
+      info.exe = it->second.exe;
+      assign(info, it->second.service);
+      return;
+    }
+  }
   evaluate(child);
 }
 

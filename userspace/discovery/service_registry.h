@@ -68,7 +68,7 @@ class ServiceRegistry {
   size_t scan();
 
   void on_exec(uint32_t tgid, const ExecFacts& facts = {});
-  void on_fork(uint32_t child, uint32_t parent);
+  void on_fork(uint32_t child, uint32_t parent);  // parent: the forking process's tgid
   void on_listen(uint32_t tgid);
   void on_exit(uint32_t tgid);
 
