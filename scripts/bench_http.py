@@ -28,6 +28,7 @@ Standard library only; run with /usr/bin/python3 as root.
 
 import argparse
 import datetime
+import math
 import os
 import platform
 import random
@@ -224,7 +225,7 @@ def median_interval(values, level=0.95, resamples=4000, seed=1):
 
 def interval_text(values):
     lo, hi = median_interval(values)
-    return "n/a (fewer than 3 rounds)" if lo != lo else f"{lo:.3f}-{hi:.3f}"
+    return "n/a (fewer than 3 rounds)" if math.isnan(lo) else f"{lo:.3f}-{hi:.3f}"
 
 
 def verdict(ok):

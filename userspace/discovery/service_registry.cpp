@@ -20,23 +20,14 @@ ServiceRegistry::ServiceRegistry(const Config& config, discovery::ProcfsReader r
       listening_max_age_(listening_max_age) {}
 
 size_t ServiceRegistry::scan() {
-  // One TCP table per network namespace, not one per process.
-  std::map<uint64_t, discovery::TcpSocketTable> tables;
+  // One listening-socket table per network namespace (read_process), read afresh.
+  {
+    std::lock_guard lock(listening_mutex_);
+    listening_.clear();
+  }
   for (uint32_t pid : reader_.list_pids()) {
     if (pid == self_pid_) continue;
-    std::optional<discovery::ProcessInfo> info;
-    if (auto netns = reader_.net_namespace(pid)) {
-      auto table = tables.find(*netns);
-      if (table == tables.end()) {
-        table = tables
-                    .emplace(*netns, reader_.read_tcp_table(
-                                         pid, discovery::ProcfsReader::TcpScope::kListening))
-                    .first;
-      }
-      info = reader_.read(pid, table->second);
-    } else {
-      info = reader_.read(pid);  // namespace unknown: its own table
-    }
+    const std::optional<discovery::ProcessInfo> info = read_process(pid);
     std::lock_guard lock(mutex_);
     apply(pid, info);
   }
@@ -59,11 +50,11 @@ void ServiceRegistry::on_fork(uint32_t child, uint32_t parent) {
   // A forked child has its parent's executable, command line, cgroup, environment and
   // sockets, so it is decided as its parent was: a service parent's child joins the service
   // without reading /proc (forking servers fork per connection). An exec decides it afresh.
-  if (child != self_pid_) {
-    std::lock_guard lock(mutex_);
-    auto it = processes_.find(parent);
-    const std::optional<uint64_t> start = reader_.start_time(child);
-    if (it != processes_.end() && start) {
+  std::unique_lock lock(mutex_);
+  auto it = processes_.find(parent);
+  if (child != self_pid_ && it != processes_.end()) {
+    // Only the start time is read (it names the PID); a child already gone is not added.
+    if (const std::optional<uint64_t> start = reader_.start_time(child)) {
       discovery::ProcessInfo info;
       info.pid = child;
       info.ppid = parent;
@@ -73,6 +64,7 @@ void ServiceRegistry::on_fork(uint32_t child, uint32_t parent) {
       return;
     }
   }
+  lock.unlock();
   evaluate(child);
 }
 
@@ -103,7 +95,8 @@ std::shared_ptr<const ServiceInfo> ServiceRegistry::service_or_adhoc(uint32_t tg
   std::lock_guard lock(mutex_);
   auto it = adhoc_.find(tgid);
   if (it != adhoc_.end()) return it->second;
-  auto info = reader_.read(tgid);
+  // The name does not depend on listening ports: no tcp table is read.
+  auto info = reader_.read(tgid, discovery::TcpSocketTable{});
   ServiceInfo adhoc;
   if (info) {
     adhoc.name = discovery::default_service_name(*info).name;
