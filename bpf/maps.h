@@ -42,11 +42,19 @@ struct {
   __uint(max_entries, 8 * 1024 * 1024);
 } events SEC(".maps") __weak;
 
+/* The process filter: one byte per pid (enum redeye_filter_action, 0: no decision), eight
+ * pids to an element, so element tgid / 8, byte tgid % 8. Every socket read and write on the
+ * host asks it first, most of them for processes that are not followed: an array lookup is
+ * inlined by the verifier (a bounds check and an add), where a hash lookup hashes the key
+ * and walks a bucket. Userspace sizes it from kernel.pid_max and writes single bytes through
+ * a memory mapping (userspace/bpf/pid_filter.h), so its writes and the kernel's (fork, exec,
+ * exit) never overwrite each other's neighbours. */
 struct {
-  __uint(type, BPF_MAP_TYPE_HASH);
-  __uint(max_entries, 16384);
-  __type(key, __u32);  /* tgid */
-  __type(value, __u8); /* enum redeye_filter_action */
+  __uint(type, BPF_MAP_TYPE_ARRAY);
+  __uint(map_flags, BPF_F_MMAPABLE);
+  __uint(max_entries, REDEYE_PID_FILTER_MAX_PIDS / 8);
+  __type(key, __u32);
+  __type(value, __u64);
 } pid_filter SEC(".maps") __weak;
 
 struct {
@@ -128,10 +136,32 @@ static __always_inline void count_stat(__u32 stat, __u64 n) {
   if (v) *v += n;
 }
 
+/* The filter byte of `tgid`, or NULL for a pid beyond the filter (kernel.pid_max was raised
+ * after the agent started). */
+static __always_inline __u8* filter_slot(__u32 tgid) {
+  __u32 index = tgid >> 3;
+  __u8* word = bpf_map_lookup_elem(&pid_filter, &index);
+  return word ? word + (tgid & 7) : NULL;
+}
+
+static __always_inline __u8 filter_action(__u32 tgid) {
+  __u8* slot = filter_slot(tgid);
+  return slot ? *slot : 0;
+}
+
 static __always_inline bool process_followed(__u32 tgid) {
-  __u8* action = bpf_map_lookup_elem(&pid_filter, &tgid);
-  if (follow_all) return !action || *action != REDEYE_FILTER_IGNORE;
-  return action && *action == REDEYE_FILTER_FOLLOW;
+  __u8 action = filter_action(tgid);
+  if (follow_all) return action != REDEYE_FILTER_IGNORE;
+  return action == REDEYE_FILTER_FOLLOW;
+}
+
+/* Follows `tgid` from now on; a pid the filter cannot hold is counted as a drop. */
+static __always_inline void filter_follow(__u32 tgid) {
+  __u8* slot = filter_slot(tgid);
+  if (slot)
+    *slot = REDEYE_FILTER_FOLLOW;
+  else
+    count_drop(REDEYE_DROP_FILTER_FULL);
 }
 
 /* The TCP counters of a followed process, created on first use. */

@@ -35,8 +35,7 @@ struct mark_victim_ctx {
 };
 
 static __always_inline bool followed_explicitly(__u32 tgid) {
-  __u8* action = bpf_map_lookup_elem(&pid_filter, &tgid);
-  return action && *action == REDEYE_FILTER_FOLLOW;
+  return filter_action(tgid) == REDEYE_FILTER_FOLLOW;
 }
 
 /* A new program is followed provisionally from its first instruction: short-lived clients
@@ -47,14 +46,9 @@ SEC("tracepoint/sched/sched_process_exec")
 int on_process_exec(void* ctx) {
   if (empty_programs) return 0;
   __u32 tgid = bpf_get_current_pid_tgid() >> 32;
-  __u8* action = bpf_map_lookup_elem(&pid_filter, &tgid);
-  if (action && *action == REDEYE_FILTER_IGNORE) return 0;
-  if (!follow_all && !action) {
-    __u8 follow = REDEYE_FILTER_FOLLOW;
-    if (bpf_map_update_elem(&pid_filter, &tgid, &follow, BPF_NOEXIST) == -E2BIG) {
-      count_drop(REDEYE_DROP_FILTER_FULL);
-    }
-  }
+  __u8 action = filter_action(tgid);
+  if (action == REDEYE_FILTER_IGNORE) return 0;
+  if (!follow_all && action == 0) filter_follow(tgid);
   __u32 zero = 0;
   struct redeye_exec_event* ev = bpf_map_lookup_elem(&exec_scratch, &zero);
   if (!ev) return 0;
@@ -91,10 +85,7 @@ int on_process_fork(__u64* ctx) {
   if (child_pid != child_tgid) return 0; /* a thread */
   __u32 parent_tgid = BPF_CORE_READ(parent, tgid);
   if (!followed_explicitly(parent_tgid)) return 0;
-  __u8 follow = REDEYE_FILTER_FOLLOW;
-  if (bpf_map_update_elem(&pid_filter, &child_tgid, &follow, BPF_ANY)) {
-    count_drop(REDEYE_DROP_FILTER_FULL);
-  }
+  filter_follow(child_tgid);
   emit_process_event(REDEYE_EV_PROCESS_FORK, child_tgid, parent_tgid, 0);
   return 0;
 }
@@ -108,7 +99,10 @@ int on_process_exit(void* ctx) {
   if ((__u32)pid_tgid != tgid) return 0;
   bool followed = follow_all ? process_followed(tgid) : followed_explicitly(tgid);
   if (!followed) return 0;
-  if (!follow_all) bpf_map_delete_elem(&pid_filter, &tgid);
+  if (!follow_all) {
+    __u8* slot = filter_slot(tgid);
+    if (slot) *slot = 0;
+  }
   emit_process_event(REDEYE_EV_PROCESS_EXIT, tgid, 0, 0);
   return 0;
 }

@@ -87,8 +87,7 @@ int on_tcp_state(struct set_state_ctx* ctx) {
   if (state == TCP_LISTEN) {
     /* listen() runs in the owner's syscall, so current is the owner. */
     __u32 tgid = bpf_get_current_pid_tgid() >> 32;
-    __u8* action = bpf_map_lookup_elem(&pid_filter, &tgid);
-    if (!action || *action != REDEYE_FILTER_IGNORE) {
+    if (filter_action(tgid) != REDEYE_FILTER_IGNORE) {
       emit_process_event(REDEYE_EV_LISTEN, tgid, 0, ctx->sport);
     }
   } else if (state == TCP_SYN_SENT) {

@@ -38,6 +38,10 @@ enum {
 };
 
 enum {
+  BPF_F_MMAPABLE = 1024, /* map_flags: userspace may mmap() an array's values */
+};
+
+enum {
   BPF_RB_NO_WAKEUP = 1,
   BPF_RB_FORCE_WAKEUP = 2,
 };

@@ -63,7 +63,8 @@ enum redeye_drop_reason {
   REDEYE_DROP_STASH_FULL = 1,       /* no room to stash syscall args at entry */
   REDEYE_DROP_CONN_TABLE_FULL = 2,  /* could not insert connection state */
   REDEYE_DROP_READ_USER_FAILED = 3, /* payload could not be copied from user memory */
-  REDEYE_DROP_FILTER_FULL = 4,      /* a forked child could not be added to the filter */
+  REDEYE_DROP_FILTER_FULL = 4,      /* a new process could not be followed: its pid is beyond
+                                       the filter (kernel.pid_max raised after start) */
   REDEYE_DROP_PROC_TABLE_FULL = 5,  /* no room for a process's TCP counters */
   REDEYE_DROP_MAX = 6,
 };
@@ -77,7 +78,11 @@ enum redeye_stat {
   REDEYE_STAT_MAX = 4,
 };
 
-/* Values of the `pid_filter` map (key: tgid). */
+/* Largest pid the process filter can hold: the kernel's PID_MAX_LIMIT on 64-bit. Userspace
+ * sizes the filter from kernel.pid_max up to this. */
+#define REDEYE_PID_FILTER_MAX_PIDS (4u * 1024 * 1024)
+
+/* Values of the `pid_filter` map: one byte per pid, 0 when undecided. */
 enum redeye_filter_action {
   REDEYE_FILTER_IGNORE = 1, /* never follow this process (e.g. redeye itself) */
   REDEYE_FILTER_FOLLOW = 2, /* follow it (used when follow_all is off) */

@@ -4,12 +4,15 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <spdlog/spdlog.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstring>
 #include <fstream>
+#include <optional>
 #include <string_view>
 
 #include "kernel_probes.skel.h"
@@ -101,6 +104,8 @@ KernelProbes::KernelProbes(const Config& config) {
   // The reader is woken at a fixed backlog (fewer wakeups than that cost a context switch per
   // few events), or at a quarter of a small ring so it still has room while it runs.
   skel_->rodata->wakeup_bytes = std::min<uint32_t>(256 * 1024, config.ring_buffer_bytes / 4);
+  filter_capacity_ = pid_capacity();
+  bpf_map__set_max_entries(skel_->maps.pid_filter, filter_capacity_ / 8);
   bpf_map__set_max_entries(skel_->maps.conns, config.max_connections);
   bpf_map__set_max_entries(skel_->maps.sock_owner, config.max_connections);
   bpf_map__set_max_entries(skel_->maps.events, config.ring_buffer_bytes);
@@ -116,7 +121,32 @@ KernelProbes::KernelProbes(const Config& config) {
   }
 }
 
-KernelProbes::~KernelProbes() { kernel_probes__destroy(skel_); }
+KernelProbes::~KernelProbes() {
+  if (filter_mapping_) munmap(filter_mapping_, filter_mapping_size_);
+  kernel_probes__destroy(skel_);
+}
+
+uint32_t KernelProbes::pid_capacity() {
+  std::ifstream in("/proc/sys/kernel/pid_max");
+  std::string text;
+  std::getline(in, text);
+  if (const std::optional<uint32_t> capacity = pid_filter_capacity(text)) return *capacity;
+  spdlog::warn("cannot read /proc/sys/kernel/pid_max; the process filter is sized for {} pids",
+               REDEYE_PID_FILTER_MAX_PIDS);
+  return REDEYE_PID_FILTER_MAX_PIDS;
+}
+
+void KernelProbes::map_pid_filter() {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  filter_mapping_size_ = (filter_capacity_ + page - 1) / page * page;
+  void* mapping = mmap(nullptr, filter_mapping_size_, PROT_READ | PROT_WRITE, MAP_SHARED,
+                       bpf_map__fd(skel_->maps.pid_filter), 0);
+  if (mapping == MAP_FAILED) {
+    throw ProbeError("cannot map the process filter (pid_filter): " + errno_text(errno));
+  }
+  filter_mapping_ = mapping;
+  filter_ = PidFilter({static_cast<uint8_t*>(mapping), filter_capacity_});
+}
 
 std::vector<std::string> KernelProbes::tracepoints() const {
   std::vector<std::string> names;
@@ -133,6 +163,7 @@ void KernelProbes::load() {
   int err = kernel_probes__load(skel_);
   if (err == 0) {
     loaded_ = true;
+    map_pid_filter();
     return;
   }
   if (err == -EPERM) {
@@ -167,27 +198,15 @@ void KernelProbes::attach() {
 int KernelProbes::events_fd() const { return bpf_map__fd(skel_->maps.events); }
 
 void KernelProbes::ignore_process(uint32_t tgid) {
-  uint8_t action = REDEYE_FILTER_IGNORE;
-  if (bpf_map__update_elem(skel_->maps.pid_filter, &tgid, sizeof(tgid), &action, sizeof(action),
-                           BPF_ANY) != 0) {
-    throw ProbeError("cannot write the process filter: " + errno_text(errno));
+  if (!filter_.set(tgid, REDEYE_FILTER_IGNORE)) {
+    throw ProbeError("cannot write the process filter: pid " + std::to_string(tgid) +
+                     " is beyond its " + std::to_string(filter_.capacity()) + " pids");
   }
 }
 
-bool KernelProbes::follow_process(uint32_t tgid) {
-  uint8_t action = REDEYE_FILTER_FOLLOW;
-  return bpf_map__update_elem(skel_->maps.pid_filter, &tgid, sizeof(tgid), &action, sizeof(action),
-                              BPF_ANY) == 0;
-}
+bool KernelProbes::follow_process(uint32_t tgid) { return filter_.set(tgid, REDEYE_FILTER_FOLLOW); }
 
-void KernelProbes::unfollow_process(uint32_t tgid) {
-  uint8_t action = 0;
-  if (bpf_map__lookup_elem(skel_->maps.pid_filter, &tgid, sizeof(tgid), &action, sizeof(action),
-                           0) == 0 &&
-      action == REDEYE_FILTER_FOLLOW) {
-    bpf_map__delete_elem(skel_->maps.pid_filter, &tgid, sizeof(tgid), 0);
-  }
-}
+void KernelProbes::unfollow_process(uint32_t tgid) { filter_.clear_if(tgid, REDEYE_FILTER_FOLLOW); }
 
 std::unordered_map<uint32_t, redeye_proc_tcp> KernelProbes::process_tcp_counters() const {
   std::unordered_map<uint32_t, redeye_proc_tcp> out;

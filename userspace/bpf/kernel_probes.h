@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bpf/pid_filter.h"
 #include "config/config.h"
 #include "redeye/abi.h"
 
@@ -57,7 +58,7 @@ class KernelProbes {
   // Marks a process as never followed (e.g. the agent itself).
   void ignore_process(uint32_t tgid);
   // Starts/stops following a process (used when follow_all is off: discovery decides).
-  // Returns false when the filter map is full.
+  // Returns false when the pid is beyond the filter (kernel.pid_max raised after load).
   bool follow_process(uint32_t tgid);
   void unfollow_process(uint32_t tgid);
   // Per-process TCP counters (bytes, retransmits, resets, failed connects), by tgid.
@@ -69,7 +70,14 @@ class KernelProbes {
   uint64_t map_memory_bytes() const;
 
  private:
+  static uint32_t pid_capacity();
+  void map_pid_filter();
+
   kernel_probes* skel_ = nullptr;
+  uint32_t filter_capacity_ = 0;  // pids the process filter holds
+  void* filter_mapping_ = nullptr;
+  size_t filter_mapping_size_ = 0;
+  PidFilter filter_;  // over filter_mapping_ once loaded
   IoHooks io_hooks_ = IoHooks::kSyscalls;
   bool loaded_ = false;
 };
