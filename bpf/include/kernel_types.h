@@ -70,6 +70,7 @@ struct sock_common {
   unsigned short skc_family;
   __be16 skc_dport;
   __u16 skc_num;
+  unsigned char skc_state;
   __be32 skc_daddr;
   __be32 skc_rcv_saddr;
   struct in6_addr skc_v6_daddr;
@@ -127,6 +128,22 @@ struct task_struct {
   int tgid;
   struct files_struct* files;
   struct mm_struct* mm;
+};
+
+struct seq_file;
+
+/* The context of an iter/task_file program: one open file of one task. */
+struct bpf_iter_meta {
+  struct seq_file* seq;
+  __u64 session_id;
+  __u64 seq_num;
+};
+
+struct bpf_iter__task_file {
+  struct bpf_iter_meta* meta;
+  struct task_struct* task;
+  __u32 fd;
+  struct file* file;
 };
 
 #pragma clang attribute pop

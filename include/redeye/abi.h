@@ -158,6 +158,17 @@ struct redeye_proc_tcp {
   __u64 connect_failures;
 };
 
+/* One TCP socket a process holds (ESTABLISHED or LISTEN), as the iterator in
+ * bpf/process_sockets.bpf.c writes it (bpf_seq_write) for the USE collector's connection
+ * counts. */
+struct redeye_held_socket {
+  __u64 sock; /* struct sock address: the same socket behind several fds counts once */
+  __u16 local_port;
+  __u16 family; /* AF_INET / AF_INET6 */
+  __u8 state;   /* TCP_ESTABLISHED (1) or TCP_LISTEN (10) */
+  __u8 pad[3];
+};
+
 struct redeye_conn_close_event {
   struct redeye_event_header hdr;
   __u64 bytes_in;

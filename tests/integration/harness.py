@@ -599,6 +599,22 @@ def check_io_hooks(chk, metrics: Metrics) -> None:
              got == want, want, got)
 
 
+def check_connection_counts(chk, metrics: Metrics) -> None:
+    """process_open_tcp_connections comes from the source the test asked for:
+    /proc when REDEYE_DISCOVERY_CONNECTION_COUNTS=proc (the syscall variants),
+    else the BPF socket iterator on Linux 6.1+, so each variant checks its own
+    counting path."""
+    setting = os.environ.get("REDEYE_DISCOVERY_CONNECTION_COUNTS", "auto")
+    want = setting
+    if setting == "auto":
+        release = tuple(int(x) for x in re.findall(r"\d+", platform.release())[:2])
+        want = "iterator" if release >= (6, 1) else "proc"
+    sources = select(metrics, "redeye_connection_counts_info")
+    got = ",".join(sorted(dict(k[1]).get("source", "?") for k in sources)) or "missing"
+    chk.true(f"redeye_connection_counts_info{{source={want}}} "
+             f"(REDEYE_DISCOVERY_CONNECTION_COUNTS={setting})", got == want, want, got)
+
+
 def kernel_has_socket_tracepoints() -> bool:
     """Whether the running kernel's BTF names the sock_{send,recv}_length tracepoints
     (read independently of the agent's own detection)."""

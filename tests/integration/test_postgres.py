@@ -378,6 +378,7 @@ def run_mode(chk: h.Checker, agent: h.Agent, pg: PgServer, workdir: str, script:
         chk.true(f"[{mode}] {fam}_sum{{{svc},UPDATE}} > 0", s is not None and s > 0, "> 0",
                  h._fmt(s))
     h.check_io_hooks(chk, m)
+    h.check_connection_counts(chk, m)
 
 
 def run_errors(chk: h.Checker, agent: h.Agent, pg: PgServer, settle_timeout: float) -> None:

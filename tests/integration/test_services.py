@@ -269,6 +269,7 @@ def main() -> int:
                  one(m, "process_open_tcp_connections", **mes, connection_direction="server"))
         check.eq("mes-api client connections", 0,
                  one(m, "process_open_tcp_connections", **mes, connection_direction="client"))
+        h.check_connection_counts(check, m)
         for direction, expected in (("receive", sent), ("transmit", received)):
             key = dict(**mes, network_io_direction=direction)
             delta = (one(after_bytes, "process_network_io_bytes_total", **key) or 0) - \

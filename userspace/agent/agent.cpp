@@ -15,6 +15,7 @@
 
 #include "agent/event_dispatcher.h"
 #include "bpf/kernel_probes.h"
+#include "bpf/process_sockets.h"
 #include "bpf/ring_buffer_reader.h"
 #include "conn/connection_table.h"
 #include "discovery/service_registry.h"
@@ -203,16 +204,35 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
                    std::chrono::steady_clock::now() - scan_start)
                    .count());
 
+  ServiceUseCollector::Sources use_sources;
+  use_sources.members = [&services] { return services.members(); };
+  use_sources.tcp_counters = [&probes] { return probes.process_tcp_counters(); };
+  use_sources.forget_tcp_counters = [&probes](uint32_t tgid) {
+    probes.forget_process_counters(tgid);
+  };
+  std::optional<ProcessSocketReader> socket_reader;
+  if (config.discovery.connection_counts != "proc") {
+    try {
+      socket_reader.emplace();
+      use_sources.held_sockets = [&socket_reader](uint32_t pid) {
+        return socket_reader->of_process(pid);
+      };
+    } catch (const ProbeError& e) {
+      if (config.discovery.connection_counts == "iterator") {
+        return fail(std::string("discovery.connection_counts: iterator cannot be used: ") +
+                        e.what() + " (fix: connection_counts: auto or proc)",
+                    server.get(), options, stop);
+      }
+      spdlog::info("connection counts come from /proc/<pid>/net/tcp: {}", e.what());
+    }
+  }
   auto registry = std::make_shared<metrics::Registry>();
   auto self = std::make_shared<SelfMetrics>(SelfMetrics::KernelView{
       [&probes] { return probes.drop_counts(); }, [&probes] { return probes.stat_counts(); },
       [&probes] { return probes.map_memory_bytes(); },
-      probes.io_hooks() == IoHooks::kSocketTracepoints ? "socket" : "syscalls"});
-  auto use = std::make_shared<ServiceUseCollector>(
-      config.discovery, ServiceUseCollector::Sources{
-                            [&services] { return services.members(); },
-                            [&probes] { return probes.process_tcp_counters(); },
-                            [&probes](uint32_t tgid) { probes.forget_process_counters(tgid); }});
+      probes.io_hooks() == IoHooks::kSocketTracepoints ? "socket" : "syscalls",
+      use_sources.held_sockets ? "iterator" : "proc"});
+  auto use = std::make_shared<ServiceUseCollector>(config.discovery, std::move(use_sources));
   std::vector<std::unique_ptr<protocols::ProtocolHandler>> handlers;
   std::map<uint8_t, protocols::ProtocolHandler*> by_kernel_id;
   auto serve = [&server](std::weak_ptr<prometheus::Collectable> collectable) {
@@ -272,6 +292,25 @@ int run_check(const Config& config) {
     }
   } catch (const ProbeError& e) {
     report({"verifier", false, e.what()});
+  }
+  if (ok && config.discovery.connection_counts == "proc") {
+    std::printf("%-13s %-4s %s\n", "connections", "ok",
+                "counted from /proc/<pid>/net/tcp (discovery.connection_counts: proc)");
+  } else if (ok) {
+    // Optional unless asked for: without it the USE collector counts from /proc.
+    try {
+      ProcessSocketReader reader;
+      std::printf("%-13s %-4s %s\n", "connections", "ok",
+                  "counted by a BPF iterator over each service's sockets");
+    } catch (const ProbeError& e) {
+      if (config.discovery.connection_counts == "iterator") {
+        report({"connections", false,
+                std::string(e.what()) + " (discovery.connection_counts: iterator)"});
+      } else {
+        std::printf("%-13s %-4s %s; counted from /proc/<pid>/net/tcp instead\n", "connections",
+                    "warn", e.what());
+      }
+    }
   }
   std::printf("%s\n", ok ? "redeye can run here" : "redeye cannot run here: see FAIL above");
   return ok ? 0 : 1;

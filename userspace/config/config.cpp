@@ -203,6 +203,11 @@ std::string validate_discovery(const DiscoveryConfig& discovery) {
   if (discovery.storage_max_entries == 0) {
     return "discovery.storage_max_entries: must be at least 1 (example: 100000)";
   }
+  const std::string& counts = discovery.connection_counts;
+  if (counts != "auto" && counts != "iterator" && counts != "proc") {
+    return "discovery.connection_counts: '" + counts +
+           "' is unknown (example: auto; one of auto iterator proc)";
+  }
   return "";
 }
 

@@ -63,6 +63,10 @@ struct DiscoveryConfig {
   uint32_t use_interval_ms = 5000;        // how often USE metrics are read from /proc and cgroups
   uint32_t storage_interval_ms = 60000;   // how often storage_paths are walked
   uint32_t storage_max_entries = 100000;  // a walk stops (and says so) after this many entries
+  // How process_open_tcp_connections is counted: "iterator" (a BPF iterator over each
+  // service's sockets, Linux 6.1+), "proc" (/proc/<pid>/net/tcp{,6}: walks the kernel's whole
+  // socket hash per network namespace per round) or "auto" (iterator when the kernel can).
+  std::string connection_counts = "auto";
 };
 
 // The metrics endpoint's transport and access control.

@@ -90,10 +90,8 @@ constexpr KeySpec kWebKeys[] = {
 };
 
 constexpr KeySpec kDiscoveryKeys[] = {
-    {"listening_processes", "true"},
-    {"use_interval", "5s"},
-    {"storage_interval", "60s"},
-    {"storage_max_entries", "100000"},
+    {"listening_processes", "true"},   {"use_interval", "5s"},        {"storage_interval", "60s"},
+    {"storage_max_entries", "100000"}, {"connection_counts", "auto"},
 };
 
 constexpr KeySpec kServiceKeys[] = {
@@ -277,6 +275,8 @@ void apply_discovery(const YAML::Node& node, DiscoveryConfig& discovery) {
       discovery.storage_interval_ms = parse_duration_ms(text, path, example);
     } else if (name == "storage_max_entries") {
       discovery.storage_max_entries = parse_uint32(text, path, example);
+    } else if (name == "connection_counts") {
+      discovery.connection_counts = text;
     }
   });
 }
@@ -390,6 +390,10 @@ constexpr EnvOverride kEnvOverrides[] = {
     {"discovery.storage_max_entries",
      [](Config& c, const std::string& text, const std::string& var) {
        c.discovery.storage_max_entries = parse_uint32(text, var, "100000");
+     }},
+    {"discovery.connection_counts",
+     [](Config& c, const std::string& text, const std::string&) {
+       c.discovery.connection_counts = text;
      }},
     {"web.tls_cert_file",
      [](Config& c, const std::string& text, const std::string&) { c.web.tls_cert_file = text; }},

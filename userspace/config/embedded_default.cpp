@@ -38,6 +38,9 @@ discovery:
   storage_interval: 60s
   # A storage walk stops, and says so, after this many entries.
   storage_max_entries: 100000
+  # How open TCP connections are counted: iterator (a BPF iterator over each service's
+  # sockets, Linux 6.1+), proc (/proc/<pid>/net/tcp), or auto (iterator when possible).
+  connection_counts: auto
 
 # Named services; the first rule whose match fits a process wins. For example:
 #   - name: shop-api

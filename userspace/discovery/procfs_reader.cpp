@@ -186,6 +186,26 @@ ConnectionCounts count_connections(const TcpSocketTable& table, const std::vecto
   return counts;
 }
 
+ConnectionCounts count_held_connections(std::vector<HeldSocket> sockets) {
+  std::set<uint16_t> listening;
+  for (const HeldSocket& s : sockets) {
+    if (s.listening) listening.insert(s.local_port);
+  }
+  std::sort(sockets.begin(), sockets.end(),
+            [](const HeldSocket& a, const HeldSocket& b) { return a.id < b.id; });
+  ConnectionCounts counts;
+  for (size_t i = 0; i < sockets.size(); ++i) {
+    const HeldSocket& s = sockets[i];
+    if (s.listening || (i > 0 && s.id == sockets[i - 1].id)) continue;
+    if (listening.contains(s.local_port)) {
+      ++counts.server;
+    } else {
+      ++counts.client;
+    }
+  }
+  return counts;
+}
+
 std::optional<StatFields> parse_stat(std::string_view stat) {
   const size_t open = stat.find('(');
   const size_t close = stat.rfind(')');

@@ -48,6 +48,19 @@ struct ConnectionCounts {
 ConnectionCounts count_connections(const TcpSocketTable& table, const std::vector<uint64_t>& inodes,
                                    const std::set<uint16_t>& host_listening_ports);
 
+// A TCP socket a process holds, as the kernel's iterator reports it
+// (userspace/bpf/process_sockets.h): `id` tells one socket from another.
+struct HeldSocket {
+  uint64_t id = 0;
+  uint16_t local_port = 0;
+  bool listening = false;  // LISTEN; otherwise ESTABLISHED
+};
+
+// count_connections for the sockets a service's processes hold, read from the kernel instead
+// of /proc: each ESTABLISHED socket once (however many fds or processes hold it), server when
+// its local port is one the service itself listens on (accepted connections), else client.
+ConnectionCounts count_held_connections(std::vector<HeldSocket> sockets);
+
 // The fields of /proc/<pid>/stat discovery uses. comm may hold spaces and parentheses: it
 // runs from the first '(' to the LAST ')'.
 struct StatFields {

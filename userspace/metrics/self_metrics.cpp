@@ -99,10 +99,11 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
   if (kernel_.stats) {
     const StatCounts stats = kernel_.stats();
     auto stat = [&stats](int i) { return static_cast<double>(stats[i]); };
-    out.push_back(counter_family("redeye_kernel_socket_syscalls_total",
-                                 "TCP socket reads/writes of followed processes seen by the kernel hooks.")
-                      .add(stat(REDEYE_STAT_SYSCALLS_SEEN))
-                      .take());
+    out.push_back(
+        counter_family("redeye_kernel_socket_syscalls_total",
+                       "TCP socket reads/writes of followed processes seen by the kernel hooks.")
+            .add(stat(REDEYE_STAT_SYSCALLS_SEEN))
+            .take());
     out.push_back(counter_family("redeye_payload_bytes_not_captured_total",
                                  "Payload bytes beyond the capture limit (or sent by sendfile), "
                                  "counted but not copied.")
@@ -120,6 +121,14 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
                                "Which kernel hooks see socket reads and writes (config io_hooks): "
                                "socket tracepoints or syscall tracepoints.")
                       .add(1, {{"hooks", kernel_.io_hooks}})
+                      .take());
+  }
+  if (!kernel_.connection_counts.empty()) {
+    out.push_back(gauge_family("redeye_connection_counts_info",
+                               "How process_open_tcp_connections is counted (config "
+                               "discovery.connection_counts): a BPF iterator over each "
+                               "service's sockets, or /proc/<pid>/net/tcp.")
+                      .add(1, {{"source", kernel_.connection_counts}})
                       .take());
   }
   if (kernel_.map_memory_bytes) {

@@ -38,6 +38,8 @@ class SelfMetrics : public prometheus::Collectable {
     std::function<StatCounts()> stats;
     std::function<uint64_t()> map_memory_bytes;
     std::string io_hooks;  // "socket" or "syscalls": which hooks see socket I/O
+    // "iterator" or "proc": how process_open_tcp_connections is counted
+    std::string connection_counts;
   };
   explicit SelfMetrics(KernelView kernel = {});
 

@@ -186,6 +186,21 @@ ServiceUseSnapshot ServiceUseCollector::collect_service(
 
 void ServiceUseCollector::count_connections(const std::vector<uint32_t>& pids,
                                             ServiceUseSnapshot& out) {
+  if (sources_.held_sockets) {
+    // One count over all the service's processes: a socket they share (inherited) counts
+    // once, and a backend's accepted socket is a server connection when another process of
+    // the service (the postmaster) holds the listener.
+    std::vector<discovery::HeldSocket> held;
+    for (uint32_t pid : pids) {
+      if (auto sockets = sources_.held_sockets(pid)) {
+        held.insert(held.end(), sockets->begin(), sockets->end());
+      }
+    }
+    const auto counts = discovery::count_held_connections(std::move(held));
+    out.server_connections += counts.server;
+    out.client_connections += counts.client;
+    return;
+  }
   for (uint32_t pid : pids) {
     const auto inodes = procfs_.socket_inodes(pid);
     if (inodes.empty()) continue;

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -29,6 +30,10 @@ class ServiceUseCollector : public prometheus::Collectable {
     std::function<std::vector<ServiceMembers>()> members;
     std::function<std::unordered_map<uint32_t, redeye_proc_tcp>()> tcp_counters;
     std::function<void(uint32_t)> forget_tcp_counters;
+    // The TCP sockets a process holds, from the kernel (nullopt: not readable). When unset,
+    // connections are counted from /proc/<pid>/net/tcp{,6}, which walks the kernel's whole
+    // socket hash once per network namespace per round.
+    std::function<std::optional<std::vector<discovery::HeldSocket>>(uint32_t)> held_sockets;
     std::string proc_root = "/proc";
     std::string cgroup_root = "/sys/fs/cgroup";
   };

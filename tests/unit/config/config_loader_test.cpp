@@ -26,6 +26,7 @@ discovery:
   use_interval: 500ms
   storage_interval: 2m
   storage_max_entries: 5000
+  connection_counts: proc
 services:
   - name: shop-api
     namespace: alexandrite
@@ -60,6 +61,7 @@ Config full_example_struct() {
   c.discovery.use_interval_ms = 500;
   c.discovery.storage_interval_ms = 120000;
   c.discovery.storage_max_entries = 5000;
+  c.discovery.connection_counts = "proc";
   ServiceRule shop;
   shop.name = "shop-api";
   shop.service_namespace = "alexandrite";
@@ -142,6 +144,7 @@ TEST(ConfigLoader, EnvironmentOverridesFile) {
       {"REDEYE_DISCOVERY_USE_INTERVAL", "10s"},
       {"REDEYE_DISCOVERY_STORAGE_INTERVAL", "1h"},
       {"REDEYE_DISCOVERY_STORAGE_MAX_ENTRIES", "42"},
+      {"REDEYE_DISCOVERY_CONNECTION_COUNTS", "iterator"},
       {"REDEYE_SERVICES", "[{name: web, match: {port: [80, 443]}, routes: [/a]}]"},
       {"REDEYE_EXCLUDE", "[{cgroup: /system.slice/sshd.service}]"},
       {"PATH", "/usr/bin"},
@@ -157,6 +160,7 @@ TEST(ConfigLoader, EnvironmentOverridesFile) {
   EXPECT_EQ(config.discovery.use_interval_ms, 10000u);
   EXPECT_EQ(config.discovery.storage_interval_ms, 3600000u);
   EXPECT_EQ(config.discovery.storage_max_entries, 42u);
+  EXPECT_EQ(config.discovery.connection_counts, "iterator");
   ASSERT_EQ(config.services.size(), 1u);
   EXPECT_EQ(config.services[0].name, "web");
   ASSERT_EQ(config.services[0].match.ports.size(), 2u);

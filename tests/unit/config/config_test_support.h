@@ -60,6 +60,7 @@ inline void expect_same_config(const Config& a, const Config& b) {
   EXPECT_EQ(a.discovery.use_interval_ms, b.discovery.use_interval_ms);
   EXPECT_EQ(a.discovery.storage_interval_ms, b.discovery.storage_interval_ms);
   EXPECT_EQ(a.discovery.storage_max_entries, b.discovery.storage_max_entries);
+  EXPECT_EQ(a.discovery.connection_counts, b.discovery.connection_counts);
   ASSERT_EQ(a.services.size(), b.services.size());
   for (std::size_t i = 0; i < a.services.size(); ++i) {
     const std::string where = "services[" + std::to_string(i) + "]";

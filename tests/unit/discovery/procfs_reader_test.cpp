@@ -93,6 +93,29 @@ TEST(CountConnections, ServerWhenLocalPortListensElseClient) {
   EXPECT_EQ(count_connections(table, {}, host_ports), (ConnectionCounts{}));
 }
 
+TEST(CountHeldConnections, EachSocketOnceServerWhenTheServiceListensOnItsPort) {
+  // The postmaster's listener, a backend's accepted socket (also held by a second fd), an
+  // idle accepted one, and a connection the service opened to another server.
+  const std::vector<HeldSocket> sockets = {{0x1, 5432, true},
+                                           {0xa, 5432, false},
+                                           {0xb, 40002, false},
+                                           {0xa, 5432, false},
+                                           {0xc, 5432, false}};
+  EXPECT_EQ(count_held_connections(sockets), (ConnectionCounts{2, 1}));
+  EXPECT_EQ(count_held_connections({}), (ConnectionCounts{}));
+}
+
+TEST(CountHeldConnections, WithoutAListenerEverythingIsAClient) {
+  EXPECT_EQ(count_held_connections({{0xa, 5432, false}, {0xb, 5433, false}}),
+            (ConnectionCounts{0, 2}));
+}
+
+TEST(CountHeldConnections, TheSameListenerInSeveralProcessesCountsNoConnection) {
+  // nginx: master and worker hold the same listener; the worker holds the accepted socket.
+  EXPECT_EQ(count_held_connections({{0x1, 80, true}, {0x1, 80, true}, {0xa, 80, false}}),
+            (ConnectionCounts{1, 0}));
+}
+
 TEST(ProcfsReaderFixture, ListsNumericEntriesOnly) {
   EXPECT_EQ(fixture_reader().list_pids(), (std::vector<uint32_t>{100, 200, 201, 301, 400, 401, 500,
                                                                  501, 600, 700, 701, 800, 900}));
