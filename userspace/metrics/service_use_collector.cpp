@@ -189,17 +189,25 @@ void ServiceUseCollector::count_connections(const std::vector<uint32_t>& pids,
   if (sources_.held_sockets) {
     // One count over all the service's processes: a socket they share (inherited) counts
     // once, and a backend's accepted socket is a server connection when another process of
-    // the service (the postmaster) holds the listener.
+    // the service (the postmaster) holds the listener. If the kernel cannot list one of
+    // them (a gone process lists nothing, so this is a real failure), the service is
+    // counted from /proc this round rather than short.
     std::vector<discovery::HeldSocket> held;
+    bool complete = true;
     for (uint32_t pid : pids) {
-      if (auto sockets = sources_.held_sockets(pid)) {
-        held.insert(held.end(), sockets->begin(), sockets->end());
+      auto sockets = sources_.held_sockets(pid);
+      if (!sockets) {
+        complete = false;
+        break;
       }
+      held.insert(held.end(), sockets->begin(), sockets->end());
     }
-    const auto counts = discovery::count_held_connections(std::move(held));
-    out.server_connections += counts.server;
-    out.client_connections += counts.client;
-    return;
+    if (complete) {
+      const auto counts = discovery::count_held_connections(std::move(held));
+      out.server_connections += counts.server;
+      out.client_connections += counts.client;
+      return;
+    }
   }
   for (uint32_t pid : pids) {
     const auto inodes = procfs_.socket_inodes(pid);
