@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 import urllib.error
 import urllib.request
 from typing import Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple
@@ -684,6 +685,61 @@ class Checker:
                 got = got[:57] + "..."
             print(f"{mark} {what:<{w}}  {exp:>14}  {got:>14}", file=out)
         out.flush()
+
+
+class Guard:
+    """The body of a test runs inside `with guard:`. A TestFailure, an interrupt or an
+    unexpected exception there is printed and marks the test failed instead of escaping,
+    so the test can still print its diagnostics (conclude) before it cleans up."""
+
+    def __init__(self) -> None:
+        self.failed = False
+
+    def __enter__(self) -> "Guard":
+        return self
+
+    def __exit__(self, kind, value, tb) -> bool:
+        if kind is None:
+            return False
+        self.failed = True
+        if issubclass(kind, TestFailure):
+            print(f"\nFAIL: {value}", file=sys.stderr)
+        elif issubclass(kind, KeyboardInterrupt):
+            print("\ninterrupted", file=sys.stderr)
+        else:
+            traceback.print_exception(kind, value, tb)
+        return True
+
+
+Diagnostic = Tuple[str, Callable[[], str]]
+
+
+def conclude(check: Checker, guard: Guard, diagnostics: Iterable[Diagnostic] = ()) -> int:
+    """A test's exit code, reported: the checks (failed ones first, on stderr), and when it
+    failed (a failed check or a guarded exception) each diagnostic's text, e.g. the agent's
+    stderr or a server's log. Call it before the cleanup that deletes what they read."""
+    failed = guard.failed or bool(check.failures)
+    if check.failures:
+        print("\n===== FAILED checks (expected vs got) =====", file=sys.stderr)
+        check.report(out=sys.stderr, only_failures=True)
+    if check.rows:
+        print("\n===== all checks =====")
+        check.report()
+    if not failed:
+        print(f"\nPASS: {len(check.rows)} checks")
+        return 0
+    for title, text_of in diagnostics:
+        try:
+            text = text_of()
+        except NameError:  # the test stopped before it made what this shows
+            continue
+        except Exception as e:  # the diagnostic's source may be what failed
+            text = f"(unavailable: {e})"
+        if text and text.strip():
+            print(f"\n===== {title} =====\n{text}", file=sys.stderr)
+    print(f"\nFAIL: {len(check.failures)} of {len(check.rows)} checks failed"
+          + (", and the test stopped early" if guard.failed else ""), file=sys.stderr)
+    return 1
 
 
 def _num_eq(a, b) -> bool:

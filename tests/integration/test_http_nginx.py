@@ -16,7 +16,6 @@ import shutil
 import sys
 import tempfile
 import time
-import traceback
 
 sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -114,209 +113,185 @@ def main() -> int:
     agent = h.Agent(args.redeye, log_level="info", workdir=workdir)
     pre = None
     chk = h.Checker()
-    failed = False
+    guard = h.Guard()
     try:
-        nginx.start()
-        port = nginx.port
-        base = f"http://127.0.0.1:{port}"
+        with guard:
+            nginx.start()
+            port = nginx.port
+            base = f"http://127.0.0.1:{port}"
 
-        # One keep-alive connection, one request, before the agent exists.
-        pre = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        pre_request(pre)
-        h.log("pre-existing connection: 1 request done before the agent started")
-
-        agent.start(timeout=20)
-
-        payload_path = os.path.join(workdir, "upload.txt")
-        with open(payload_path, "wb") as f:
-            f.write(upload_payload())
-
-        # ---- drive exact load
-        check_ab(chk, "/ok -k", ab(f"{base}/ok", 200, 4, True), 200, 0, True)
-        check_ab(chk, "/ok close", ab(f"{base}/ok", 50, 2, False), 50, 0, False)
-        check_ab(chk, "/missing", ab(f"{base}/missing", 30, 1, True), 30, 30, True)
-        check_ab(chk, "/error", ab(f"{base}/error", 20, 1, False), 20, 20, False)
-        check_ab(chk, "/static/blob.bin", ab(f"{base}/static/blob.bin", 10, 1, True), 10, 0, True)
-        check_ab(chk, "/users/123", ab(f"{base}/users/123", 15, 1, True), 15, 0, True)
-        check_ab(chk, "/users/456", ab(f"{base}/users/456", 15, 1, True), 15, 0, True)
-        check_ab(chk, "/upload POST", ab(f"{base}/upload", 12, 1, True,
-                                         ["-p", payload_path, "-T", "text/plain"]), 12, 0, True)
-        for _ in range(PRE_AFTER):
+            # One keep-alive connection, one request, before the agent exists.
+            pre = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             pre_request(pre)
-        h.log(f"pre-existing connection: {PRE_AFTER} more requests done")
-        if not agent.alive():
-            raise h.TestFailure(f"agent died during the load; stderr:\n{agent.stderr()}")
+            h.log("pre-existing connection: 1 request done before the agent started")
 
-        # ---- expected series
-        sp = str(port)
-        expected = {
-            # (method, route, status): (count, request body bytes each, response body bytes each)
-            ("GET", "/ok", "200"): (250, 0, len(BODY_OK)),
-            ("GET", "/missing", "404"): (30, 0, len(BODY_MISSING)),
-            ("GET", "/error", "500"): (20, 0, len(BODY_ERROR)),
-            ("GET", "/static/blob.bin", "200"): (10, 0, BLOB_SIZE),
-            ("GET", "/users/{id}", "200"): (30, 0, len(BODY_USER)),
-            ("POST", "/upload", "201"): (12, UPLOAD_SIZE, len(BODY_UPLOAD)),
-            ("GET", "/preexisting", "200"): (PRE_AFTER, 0, len(BODY_PRE)),
-        }
+            agent.start(timeout=20)
 
-        def labels(method, route, status):
-            return dict(service_name="nginx", http_request_method=method, http_route=route,
-                        http_response_status_code=status, server_port=sp)
+            payload_path = os.path.join(workdir, "upload.txt")
+            with open(payload_path, "wb") as f:
+                f.write(upload_payload())
 
-        def counts(m):
-            return {k: h.one(m, "http_server_request_duration_seconds_count", **labels(*k))
-                    for k in expected}
+            # ---- drive exact load
+            check_ab(chk, "/ok -k", ab(f"{base}/ok", 200, 4, True), 200, 0, True)
+            check_ab(chk, "/ok close", ab(f"{base}/ok", 50, 2, False), 50, 0, False)
+            check_ab(chk, "/missing", ab(f"{base}/missing", 30, 1, True), 30, 30, True)
+            check_ab(chk, "/error", ab(f"{base}/error", 20, 1, False), 20, 20, False)
+            check_ab(chk, "/static/blob.bin", ab(f"{base}/static/blob.bin", 10, 1, True), 10, 0, True)
+            check_ab(chk, "/users/123", ab(f"{base}/users/123", 15, 1, True), 15, 0, True)
+            check_ab(chk, "/users/456", ab(f"{base}/users/456", 15, 1, True), 15, 0, True)
+            check_ab(chk, "/upload POST", ab(f"{base}/upload", 12, 1, True,
+                                             ["-p", payload_path, "-T", "text/plain"]), 12, 0, True)
+            for _ in range(PRE_AFTER):
+                pre_request(pre)
+            h.log(f"pre-existing connection: {PRE_AFTER} more requests done")
+            if not agent.alive():
+                raise h.TestFailure(f"agent died during the load; stderr:\n{agent.stderr()}")
 
-        want_counts = {k: float(v[0]) for k, v in expected.items()}
+            # ---- expected series
+            sp = str(port)
+            expected = {
+                # (method, route, status): (count, request body bytes each, response body bytes each)
+                ("GET", "/ok", "200"): (250, 0, len(BODY_OK)),
+                ("GET", "/missing", "404"): (30, 0, len(BODY_MISSING)),
+                ("GET", "/error", "500"): (20, 0, len(BODY_ERROR)),
+                ("GET", "/static/blob.bin", "200"): (10, 0, BLOB_SIZE),
+                ("GET", "/users/{id}", "200"): (30, 0, len(BODY_USER)),
+                ("POST", "/upload", "201"): (12, UPLOAD_SIZE, len(BODY_UPLOAD)),
+                ("GET", "/preexisting", "200"): (PRE_AFTER, 0, len(BODY_PRE)),
+            }
 
-        # ---- wait for the counts to settle (bounded)
-        deadline = time.monotonic() + args.settle_timeout
-        metrics = agent.scrape()
-        last, stable_since = counts(metrics), time.monotonic()
-        while time.monotonic() < deadline:
-            if counts(metrics) == want_counts:
-                # Confirm nothing more trickles in.
-                time.sleep(1.0)
-                metrics = agent.scrape()
-                break
-            time.sleep(0.5)
+            def labels(method, route, status):
+                return dict(service_name="nginx", http_request_method=method, http_route=route,
+                            http_response_status_code=status, server_port=sp)
+
+            def counts(m):
+                return {k: h.one(m, "http_server_request_duration_seconds_count", **labels(*k))
+                        for k in expected}
+
+            want_counts = {k: float(v[0]) for k, v in expected.items()}
+
+            # ---- wait for the counts to settle (bounded)
+            deadline = time.monotonic() + args.settle_timeout
             metrics = agent.scrape()
-            now = counts(metrics)
-            if now != last:
-                last, stable_since = now, time.monotonic()
-            elif time.monotonic() - stable_since > 5.0 and any(v is not None for v in now.values()):
-                # Unchanged for 5 s: settled, even if wrong.
-                break
-        raw_text = agent.scrape_text()
+            last, stable_since = counts(metrics), time.monotonic()
+            while time.monotonic() < deadline:
+                if counts(metrics) == want_counts:
+                    # Confirm nothing more trickles in.
+                    time.sleep(1.0)
+                    metrics = agent.scrape()
+                    break
+                time.sleep(0.5)
+                metrics = agent.scrape()
+                now = counts(metrics)
+                if now != last:
+                    last, stable_since = now, time.monotonic()
+                elif time.monotonic() - stable_since > 5.0 and any(v is not None for v in now.values()):
+                    # Unchanged for 5 s: settled, even if wrong.
+                    break
+            raw_text = agent.scrape_text()
 
-        # ---- exact per-series checks
-        for k, (n, req_each, resp_each) in expected.items():
-            method, route, status = k
-            lab = labels(*k)
-            tag = f"{method} {route} {status}"
-            for fam in HISTOGRAMS:
-                cnt = h.one(metrics, fam + "_count", **lab)
-                chk.eq(f"{fam}_count [{tag}]", n, cnt)
-                inf = h.one(metrics, fam + "_bucket", le="+Inf", **lab)
-                chk.eq(f"{fam}_bucket{{le=+Inf}} == _count [{tag}]", cnt, inf)
-                buckets = sorted(
-                    ((float(dict(key[1])["le"]), v) for key, v in
-                     h.select(metrics, fam + "_bucket", **lab).items()),
-                    key=lambda t: t[0])
-                mono = all(buckets[i][1] <= buckets[i + 1][1] for i in range(len(buckets) - 1))
-                chk.true(f"{fam} buckets cumulative [{tag}]", mono and len(buckets) > 1,
-                         "monotonic", "" if mono and len(buckets) > 1
-                         else str([v for _, v in buckets]))
-            chk.eq(f"response_body_size_bytes_sum [{tag}]", n * resp_each,
-                   h.one(metrics, "http_server_response_body_size_bytes_sum", **lab))
-            chk.eq(f"request_body_size_bytes_sum [{tag}]", n * req_each,
-                   h.one(metrics, "http_server_request_body_size_bytes_sum", **lab))
-            dsum = h.one(metrics, "http_server_request_duration_seconds_sum", **lab)
-            chk.true(f"request_duration_seconds_sum in (0, {n} s) [{tag}]",
-                     dsum is not None and 0 < dsum < n * 1.0,
-                     f"(0, {n})", h._fmt(dsum))
+            # ---- exact per-series checks
+            for k, (n, req_each, resp_each) in expected.items():
+                method, route, status = k
+                lab = labels(*k)
+                tag = f"{method} {route} {status}"
+                for fam in HISTOGRAMS:
+                    cnt = h.one(metrics, fam + "_count", **lab)
+                    chk.eq(f"{fam}_count [{tag}]", n, cnt)
+                    inf = h.one(metrics, fam + "_bucket", le="+Inf", **lab)
+                    chk.eq(f"{fam}_bucket{{le=+Inf}} == _count [{tag}]", cnt, inf)
+                    buckets = sorted(
+                        ((float(dict(key[1])["le"]), v) for key, v in
+                         h.select(metrics, fam + "_bucket", **lab).items()),
+                        key=lambda t: t[0])
+                    mono = all(buckets[i][1] <= buckets[i + 1][1] for i in range(len(buckets) - 1))
+                    chk.true(f"{fam} buckets cumulative [{tag}]", mono and len(buckets) > 1,
+                             "monotonic", "" if mono and len(buckets) > 1
+                             else str([v for _, v in buckets]))
+                chk.eq(f"response_body_size_bytes_sum [{tag}]", n * resp_each,
+                       h.one(metrics, "http_server_response_body_size_bytes_sum", **lab))
+                chk.eq(f"request_body_size_bytes_sum [{tag}]", n * req_each,
+                       h.one(metrics, "http_server_request_body_size_bytes_sum", **lab))
+                dsum = h.one(metrics, "http_server_request_duration_seconds_sum", **lab)
+                chk.true(f"request_duration_seconds_sum in (0, {n} s) [{tag}]",
+                         dsum is not None and 0 < dsum < n * 1.0,
+                         f"(0, {n})", h._fmt(dsum))
 
-        # ---- no unexpected nginx series
-        want_keys = set()
-        for k in expected:
-            want_keys |= set(h.select(metrics, "http_server_request_duration_seconds_count",
-                                      **labels(*k)))
-        # (Only on our port: other nginx instances on the host are not ours.)
-        extra = [k for k in h.select(metrics, "http_server_request_duration_seconds_count",
-                                     service_name="nginx", server_port=sp)
-                 if k not in want_keys]
-        chk.true(f"no unexpected nginx series on port {sp}", not extra, "none",
-                 "; ".join(f"{h.fmt_key(k)}={metrics[k]:g}" for k in extra))
+            # ---- no unexpected nginx series
+            want_keys = set()
+            for k in expected:
+                want_keys |= set(h.select(metrics, "http_server_request_duration_seconds_count",
+                                          **labels(*k)))
+            # (Only on our port: other nginx instances on the host are not ours.)
+            extra = [k for k in h.select(metrics, "http_server_request_duration_seconds_count",
+                                         service_name="nginx", server_port=sp)
+                     if k not in want_keys]
+            chk.true(f"no unexpected nginx series on port {sp}", not extra, "none",
+                     "; ".join(f"{h.fmt_key(k)}={metrics[k]:g}" for k in extra))
 
-        # ---- informational: labels beyond the contract's five
-        contract = {"service_name", "http_request_method", "http_route",
-                    "http_response_status_code", "server_port"}
-        seen = set()
-        for key in want_keys:
-            seen |= {n for n, _ in key[1]}
-        if seen - contract:
-            h.log("note: HTTP series carry labels beyond the contract: "
-                  + ", ".join(sorted(seen - contract)))
+            # ---- informational: labels beyond the contract's five
+            contract = {"service_name", "http_request_method", "http_route",
+                        "http_response_status_code", "server_port"}
+            seen = set()
+            for key in want_keys:
+                seen |= {n for n, _ in key[1]}
+            if seen - contract:
+                h.log("note: HTTP series carry labels beyond the contract: "
+                      + ", ".join(sorted(seen - contract)))
 
-        # ---- the agent must not see itself
-        # Its own scrapes (by this test, on agent.port) must leave no trace. Other
-        # redeye instances on the host (e.g. a developer's agent scraped by
-        # someone) are legitimately measured, so they are only reported.
-        ap = str(agent.port)
-        self_series = [k for k in metrics if k[0].startswith("http_")
-                       and dict(k[1]).get("server_port") == ap]
-        chk.true(f"no HTTP series for the agent's own port {ap} (its /metrics scrapes)",
-                 not self_series, "none", "; ".join(h.fmt_key(k) for k in self_series[:5]))
-        others = sorted({h.fmt_key((k[0], frozenset((n, v) for n, v in k[1] if n != "le")))
-                         for k in metrics if k[0] == "http_server_request_duration_seconds_count"
-                         and (dict(k[1]).get("http_route") == "/metrics"
-                              or dict(k[1]).get("service_name") == "redeye")
-                         and k not in self_series})
-        for o in others:
-            h.log(f"note: another agent/exporter on this host was measured (not ours): {o}")
+            # ---- the agent must not see itself
+            # Its own scrapes (by this test, on agent.port) must leave no trace. Other
+            # redeye instances on the host (e.g. a developer's agent scraped by
+            # someone) are legitimately measured, so they are only reported.
+            ap = str(agent.port)
+            self_series = [k for k in metrics if k[0].startswith("http_")
+                           and dict(k[1]).get("server_port") == ap]
+            chk.true(f"no HTTP series for the agent's own port {ap} (its /metrics scrapes)",
+                     not self_series, "none", "; ".join(h.fmt_key(k) for k in self_series[:5]))
+            others = sorted({h.fmt_key((k[0], frozenset((n, v) for n, v in k[1] if n != "le")))
+                             for k in metrics if k[0] == "http_server_request_duration_seconds_count"
+                             and (dict(k[1]).get("http_route") == "/metrics"
+                                  or dict(k[1]).get("service_name") == "redeye")
+                             and k not in self_series})
+            for o in others:
+                h.log(f"note: another agent/exporter on this host was measured (not ours): {o}")
 
-        # ---- gauges and self-metrics
-        active = h.select(metrics, "http_server_active_requests", service_name="nginx",
-                          server_port=sp)
-        chk.true("http_server_active_requests{service_name=nginx} exists",
-                 bool(active), "present", "" if active else "missing")
-        chk.true("http_server_active_requests{service_name=nginx} all 0 at the end",
-                 all(v == 0 for v in active.values()), "0",
-                 "; ".join(f"{h.fmt_key(k)}={v:g}" for k, v in active.items() if v != 0))
-        chk.true("redeye_connections_tracked exists",
-                 bool(h.select(metrics, "redeye_connections_tracked")), "present",
-                 "" if h.select(metrics, "redeye_connections_tracked") else "missing")
-        drops = h.select(metrics, "redeye_events_dropped_total")
-        chk.true("redeye_events_dropped_total exists", bool(drops), "present",
-                 "" if drops else "missing")
-        chk.eq("sum(redeye_events_dropped_total)", 0, sum(drops.values()) if drops else None)
-        h.check_io_hooks(chk, metrics)
+            # ---- gauges and self-metrics
+            active = h.select(metrics, "http_server_active_requests", service_name="nginx",
+                              server_port=sp)
+            chk.true("http_server_active_requests{service_name=nginx} exists",
+                     bool(active), "present", "" if active else "missing")
+            chk.true("http_server_active_requests{service_name=nginx} all 0 at the end",
+                     all(v == 0 for v in active.values()), "0",
+                     "; ".join(f"{h.fmt_key(k)}={v:g}" for k, v in active.items() if v != 0))
+            chk.true("redeye_connections_tracked exists",
+                     bool(h.select(metrics, "redeye_connections_tracked")), "present",
+                     "" if h.select(metrics, "redeye_connections_tracked") else "missing")
+            drops = h.select(metrics, "redeye_events_dropped_total")
+            chk.true("redeye_events_dropped_total exists", bool(drops), "present",
+                     "" if drops else "missing")
+            chk.eq("sum(redeye_events_dropped_total)", 0, sum(drops.values()) if drops else None)
+            h.check_io_hooks(chk, metrics)
 
-        # ---- clean shutdown
-        code = agent.stop(timeout=10)
-        chk.eq("agent exit code after SIGTERM", 0, code)
-
-        failed = bool(chk.failures)
-        if failed:
-            print("\n===== FAILED checks (expected vs got) =====", file=sys.stderr)
-            chk.report(out=sys.stderr, only_failures=True)
-            print("\n===== all checks =====")
-            chk.report()
-            print("\n===== redeye/http series on the last scrape =====")
-            for line in raw_text.splitlines():
-                if line.startswith(("http_server_request_duration_seconds_count",
-                                    "http_server_active_requests", "redeye_")):
-                    print(line)
-            print("\n===== agent stderr (tail) =====")
-            print(agent.stderr()[-6000:])
-        else:
-            chk.report()
-            print(f"\nPASS: {len(chk.rows)} checks")
-    except h.TestFailure as e:
-        failed = True
-        print(f"\nFAIL: {e}", file=sys.stderr)
-        if chk.rows:
-            chk.report(out=sys.stderr)
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        failed = True
-    except Exception:
-        failed = True
-        traceback.print_exc()
-        print("agent stderr (tail):\n" + agent.stderr()[-6000:], file=sys.stderr)
+            # ---- clean shutdown
+            exit_code = agent.stop(timeout=10)
+            chk.eq("agent exit code after SIGTERM", 0, exit_code)
     finally:
+        code = h.conclude(chk, guard, [
+            ("redeye/http series on the last scrape", lambda: "\n".join(
+                line for line in raw_text.splitlines()
+                if line.startswith(("http_server_request_duration_seconds_count",
+                                    "http_server_active_requests", "redeye_")))),
+            ("agent stderr (tail)", lambda: agent.stderr()[-6000:]),
+            ("nginx logs (tail)", lambda: nginx.logs()[-3000:]),
+        ])
         if pre is not None:
             pre.close()
         agent.stop()
         nginx.stop()
-        if failed:
-            ngl = nginx.logs()
-            if ngl.strip():
-                print("nginx logs (tail):\n" + ngl[-3000:], file=sys.stderr)
         nginx.cleanup()
         shutil.rmtree(workdir, ignore_errors=True)
-    return 1 if failed else 0
+    return code
 
 
 if __name__ == "__main__":
