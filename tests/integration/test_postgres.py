@@ -37,7 +37,6 @@ import sys
 import tempfile
 import threading
 import time
-import traceback
 from typing import Dict, List, Optional
 
 sys.dont_write_bytecode = True  # keep the source tree clean
@@ -500,89 +499,63 @@ def main() -> int:
     agent = None
     pre = None
     chk = h.Checker()
-    failed = False
+    guard = h.Guard()
     try:
-        pg.start()
-        pg.pgbench_init(scale=1)  # not measured: before the agent
-        script = tpcb_script()
-        pre = start_preexisting(pg)
-        config = os.path.join(workdir, "redeye.yaml")
-        with open(config, "w") as f:
-            f.write(agent_config(pg.port))
-        agent = h.Agent(args.redeye, args=["--config", config], log_level="info", workdir=workdir)
-        agent.start(timeout=30)
-        wait_for_service(agent, "shop-db")
+        with guard:
+            pg.start()
+            pg.pgbench_init(scale=1)  # not measured: before the agent
+            script = tpcb_script()
+            pre = start_preexisting(pg)
+            config = os.path.join(workdir, "redeye.yaml")
+            with open(config, "w") as f:
+                f.write(agent_config(pg.port))
+            agent = h.Agent(args.redeye, args=["--config", config], log_level="info", workdir=workdir)
+            agent.start(timeout=30)
+            wait_for_service(agent, "shop-db")
 
-        for mode in MODES:
-            run_mode(chk, agent, pg, workdir, script, mode, args.settle_timeout)
-        run_errors(chk, agent, pg, args.settle_timeout)
-        run_preexisting(chk, agent, pg, pre, args.settle_timeout)
-        run_connections(chk, agent, pg, args.settle_timeout)
-        if not agent.alive():
-            raise h.TestFailure(f"agent died; stderr:\n{agent.stderr()}")
+            for mode in MODES:
+                run_mode(chk, agent, pg, workdir, script, mode, args.settle_timeout)
+            run_errors(chk, agent, pg, args.settle_timeout)
+            run_preexisting(chk, agent, pg, pre, args.settle_timeout)
+            run_connections(chk, agent, pg, args.settle_timeout)
+            if not agent.alive():
+                raise h.TestFailure(f"agent died; stderr:\n{agent.stderr()}")
 
-        # ---- self-metrics
-        m = agent.scrape()
-        classified = h.total(m, "redeye_connections_classified_total")
-        chk.true("redeye_connections_classified_total > 0", classified > 0, "> 0", h._fmt(classified))
-        data = h.one(m, "redeye_events_received_total", type="data")
-        chk.true('redeye_events_received_total{type="data"} > 0', bool(data), "> 0", h._fmt(data))
-        perr = h.select(m, "redeye_parse_errors_total", protocol="postgresql")
-        chk.true("redeye_parse_errors_total{protocol=postgresql} series exist", bool(perr),
-                 "present", "" if perr else "missing")
-        chk.eq("sum(redeye_parse_errors_total{protocol=postgresql})", 0, sum(perr.values()))
-        drops = h.select(m, "redeye_events_dropped_total")
-        chk.eq("sum(redeye_events_dropped_total)", 0, sum(drops.values()) if drops else None)
-        raw_text = agent.scrape_text()
+            # ---- self-metrics
+            m = agent.scrape()
+            classified = h.total(m, "redeye_connections_classified_total")
+            chk.true("redeye_connections_classified_total > 0", classified > 0, "> 0", h._fmt(classified))
+            data = h.one(m, "redeye_events_received_total", type="data")
+            chk.true('redeye_events_received_total{type="data"} > 0', bool(data), "> 0", h._fmt(data))
+            perr = h.select(m, "redeye_parse_errors_total", protocol="postgresql")
+            chk.true("redeye_parse_errors_total{protocol=postgresql} series exist", bool(perr),
+                     "present", "" if perr else "missing")
+            chk.eq("sum(redeye_parse_errors_total{protocol=postgresql})", 0, sum(perr.values()))
+            drops = h.select(m, "redeye_events_dropped_total")
+            chk.eq("sum(redeye_events_dropped_total)", 0, sum(drops.values()) if drops else None)
+            raw_text = agent.scrape_text()
 
-        code = agent.stop(timeout=10)
-        chk.eq("agent exit code after SIGTERM", 0, code)
+            exit_code = agent.stop(timeout=10)
+            chk.eq("agent exit code after SIGTERM", 0, exit_code)
 
-        failed = bool(chk.failures)
-        if failed:
-            print("\n===== FAILED checks (expected vs got) =====", file=sys.stderr)
-            chk.report(out=sys.stderr, only_failures=True)
-            print("\n===== all checks =====")
-            chk.report()
-            print("\n===== db_*/redeye series on the last scrape =====")
-            for line in raw_text.splitlines():
+    finally:
+        code = h.conclude(chk, guard, [
+            ("db_*/redeye series on the last scrape", lambda: "\n".join(
+                line for line in raw_text.splitlines()
                 if line.startswith(("db_client_operation_duration_seconds_count",
                                     "db_server_operation_duration_seconds_count", "redeye_",
-                                    "process_open_tcp_connections")):
-                    print(line)
-            print("\n===== agent stderr (tail) =====")
-            print(agent.stderr()[-6000:])
-        else:
-            chk.report()
-            print(f"\nPASS: {len(chk.rows)} checks")
-    except h.TestFailure as e:
-        failed = True
-        print(f"\nFAIL: {e}", file=sys.stderr)
-        if chk.rows:
-            chk.report(out=sys.stderr)
-        if agent is not None:
-            print("agent stderr (tail):\n" + agent.stderr()[-4000:], file=sys.stderr)
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        failed = True
-    except Exception:
-        failed = True
-        traceback.print_exc()
-        if agent is not None:
-            print("agent stderr (tail):\n" + agent.stderr()[-6000:], file=sys.stderr)
-    finally:
+                                    "process_open_tcp_connections")))),
+            ("agent stderr (tail)", lambda: agent.stderr()[-6000:] if agent else ""),
+            ("postgres log (tail)", lambda: pg.logs()[-3000:]),
+        ])
         if pre is not None and pre.poll() is None:
             h.stop_process(pre)
         if agent is not None:
             agent.stop()
         pg.stop()
-        if failed:
-            logs = pg.logs()
-            if logs.strip():
-                print("postgres log (tail):\n" + logs[-3000:], file=sys.stderr)
         pg.cleanup()
         shutil.rmtree(workdir, ignore_errors=True)
-    return 1 if failed else 0
+    return code
 
 
 if __name__ == "__main__":

@@ -37,7 +37,6 @@ import shutil
 import sys
 import tempfile
 import time
-import traceback
 import urllib.parse
 
 sys.dont_write_bytecode = True  # keep the source tree clean
@@ -429,218 +428,192 @@ def main() -> int:
     prom = None
     cgroup = None
     chk = h.Checker()
-    failed = False
+    guard = h.Guard()
     try:
-        nginx.start()
-        cgroup, why = make_memory_cgroup(f"redeye-e2e-{os.getpid()}", 512 << 20)
-        if cgroup:
-            try:
-                move_to_cgroup(cgroup, [nginx.proc.pid] + nginx.worker_pids())
-                h.log(f"nginx moved to memory cgroup {cgroup} (limit 512 MiB)")
-            except OSError as e:
-                h.log(f"note: cannot move nginx into {cgroup}: {e}")
-        else:
-            h.log(f"note: nginx stays in the test's cgroup: {why}")
+        with guard:
+            nginx.start()
+            cgroup, why = make_memory_cgroup(f"redeye-e2e-{os.getpid()}", 512 << 20)
+            if cgroup:
+                try:
+                    move_to_cgroup(cgroup, [nginx.proc.pid] + nginx.worker_pids())
+                    h.log(f"nginx moved to memory cgroup {cgroup} (limit 512 MiB)")
+                except OSError as e:
+                    h.log(f"note: cannot move nginx into {cgroup}: {e}")
+            else:
+                h.log(f"note: nginx stays in the test's cgroup: {why}")
 
-        cfg_path = os.path.join(workdir, "redeye.yaml")
-        with open(cfg_path, "w") as f:
-            f.write(agent_config(nginx.port, storage))
-        agent = h.Agent(args.redeye, args=["--config", cfg_path], workdir=workdir)
-        agent.start(timeout=20)
+            cfg_path = os.path.join(workdir, "redeye.yaml")
+            with open(cfg_path, "w") as f:
+                f.write(agent_config(nginx.port, storage))
+            agent = h.Agent(args.redeye, args=["--config", cfg_path], workdir=workdir)
+            agent.start(timeout=20)
 
-        def nginx_known() -> bool:
-            m = agent.scrape()
-            return (h.select(m, "target_info", service_name=SERVICE) != {}
-                    and h.select(m, "process_memory_usage_bytes", service_name=SERVICE) != {}
-                    and h.select(m, "service_storage_used_bytes", service_name=SERVICE) != {})
-        h.wait_until(nginx_known, 20, interval=0.5, what="the agent reporting nginx (USE, storage)")
+            def nginx_known() -> bool:
+                m = agent.scrape()
+                return (h.select(m, "target_info", service_name=SERVICE) != {}
+                        and h.select(m, "process_memory_usage_bytes", service_name=SERVICE) != {}
+                        and h.select(m, "service_storage_used_bytes", service_name=SERVICE) != {})
+            h.wait_until(nginx_known, 20, interval=0.5, what="the agent reporting nginx (USE, storage)")
 
-        prom = Prometheus(workdir, prometheus_config(agent.port, h.free_port()))
-        prom.start()
+            prom = Prometheus(workdir, prometheus_config(agent.port, h.free_port()))
+            prom.start()
 
-        def scraped() -> bool:
-            r = prom.vector('up{job="redeye"} == 1')
-            t = prom.vector(f'target_info{{job="redeye", service_name="{SERVICE}"}}')
-            return bool(r) and bool(t)
-        h.wait_until(scraped, 20, interval=0.5, what="prometheus scraping the agent")
-        h.log("prometheus scrapes the agent")
+            def scraped() -> bool:
+                r = prom.vector('up{job="redeye"} == 1')
+                t = prom.vector(f'target_info{{job="redeye", service_name="{SERVICE}"}}')
+                return bool(r) and bool(t)
+            h.wait_until(scraped, 20, interval=0.5, what="prometheus scraping the agent")
+            h.log("prometheus scrapes the agent")
 
-        # ---- load
-        h.log(f"driving {LOAD_RATE:g} requests/s for {args.load_seconds:g} s")
-        load = drive_load(nginx.port, LOAD_RATE, args.load_seconds)
-        h.log(f"load: {load['count']} requests in {load['elapsed']:.2f} s = {load['rate']:.3f}/s; "
-              f"statuses {load['statuses']}")
-        chk.eq("requests sent", int(round(LOAD_RATE * args.load_seconds)), load["count"])
-        if not agent.alive():
-            raise h.TestFailure(f"agent died during the load; stderr:\n{agent.stderr()}")
+            # ---- load
+            h.log(f"driving {LOAD_RATE:g} requests/s for {args.load_seconds:g} s")
+            load = drive_load(nginx.port, LOAD_RATE, args.load_seconds)
+            h.log(f"load: {load['count']} requests in {load['elapsed']:.2f} s = {load['rate']:.3f}/s; "
+                  f"statuses {load['statuses']}")
+            chk.eq("requests sent", int(round(LOAD_RATE * args.load_seconds)), load["count"])
+            if not agent.alive():
+                raise h.TestFailure(f"agent died during the load; stderr:\n{agent.stderr()}")
 
-        # Let the last scrapes and rule evaluations land.
-        time.sleep(3.0)
-        raw = agent.scrape_text()
+            # Let the last scrapes and rule evaluations land.
+            time.sleep(3.0)
+            raw = agent.scrape_text()
 
-        # ---- the recorded rate against the driven rate
-        at = load["end_wall"] - 3.0
-        res = prom.vector(f'service:http_server_requests:rate1m{{service_name="{SERVICE}"}}', at=at)
-        recorded = float(res[0]["value"][1]) if len(res) == 1 else None
-        h.log(f"driven {load['rate']:.3f}/s, recorded service:http_server_requests:rate1m "
-              f"at end-3s: {recorded}")
-        ok = recorded is not None and abs(recorded - load["rate"]) <= RATE_TOLERANCE * load["rate"]
-        chk.true("recorded rate1m (nginx) within 5 % of the driven rate",
-                 ok, f"{load['rate']:.2f}/s +-5%", "" if ok else str(recorded))
+            # ---- the recorded rate against the driven rate
+            at = load["end_wall"] - 3.0
+            res = prom.vector(f'service:http_server_requests:rate1m{{service_name="{SERVICE}"}}', at=at)
+            recorded = float(res[0]["value"][1]) if len(res) == 1 else None
+            h.log(f"driven {load['rate']:.3f}/s, recorded service:http_server_requests:rate1m "
+                  f"at end-3s: {recorded}")
+            ok = recorded is not None and abs(recorded - load["rate"]) <= RATE_TOLERANCE * load["rate"]
+            chk.true("recorded rate1m (nginx) within 5 % of the driven rate",
+                     ok, f"{load['rate']:.2f}/s +-5%", "" if ok else str(recorded))
 
-        n500 = load["statuses"].get(500, 0)
-        share = n500 / load["count"]
-        res = prom.vector(f'service:http_server_requests_5xx:ratio_rate5m{{service_name="{SERVICE}"}}')
-        ratio = float(res[0]["value"][1]) if len(res) == 1 else None
-        ok = ratio is not None and abs(ratio - share) <= 0.1 * share
-        chk.true("recorded 5xx ratio (nginx) within 10 % of the driven share",
-                 ok, f"{share:.4f} +-10%", "" if ok else str(ratio))
-        res = prom.vector(f'service_instance:http_server_requests:rate5m{{service_name="{SERVICE}"}}')
-        chk.true("per-instance rate: one nginx instance", len(res) == 1, "1 series", str(len(res)))
+            n500 = load["statuses"].get(500, 0)
+            share = n500 / load["count"]
+            res = prom.vector(f'service:http_server_requests_5xx:ratio_rate5m{{service_name="{SERVICE}"}}')
+            ratio = float(res[0]["value"][1]) if len(res) == 1 else None
+            ok = ratio is not None and abs(ratio - share) <= 0.1 * share
+            chk.true("recorded 5xx ratio (nginx) within 10 % of the driven share",
+                     ok, f"{share:.4f} +-10%", "" if ok else str(ratio))
+            res = prom.vector(f'service_instance:http_server_requests:rate5m{{service_name="{SERVICE}"}}')
+            chk.true("per-instance rate: one nginx instance", len(res) == 1, "1 series", str(len(res)))
 
-        # ---- every recording rule: expression and recorded output
-        import yaml
-        with open(os.path.join(PROM_DIR, "recording-rules.yml")) as f:
-            rec = yaml.safe_load(f)
-        rules = [r for g in rec["groups"] for r in g["rules"] if "record" in r]
-        for r in rules:
-            res = prom.vector(r["expr"])
-            nginx_series = [s for s in res if s["metric"].get("service_name") == SERVICE]
-            chk.true(f"rule expr returns nginx series: {r['record']}", bool(nginx_series),
-                     ">= 1", "" if nginx_series else f"{len(res)} series, none for nginx")
-            res = prom.vector(f'{r["record"]}{{service_name="{SERVICE}"}}')
-            chk.true(f"recorded by Prometheus: {r['record']}", bool(res), ">= 1",
-                     "" if res else "0")
-        doc = prom.api("/api/v1/rules")
-        unhealthy = [f"{r.get('name')}: {r.get('lastError')}"
-                     for g in doc["data"]["groups"] for r in g["rules"]
-                     if r.get("health") != "ok"]
-        n_rules = sum(len(g["rules"]) for g in doc["data"]["groups"])
-        chk.true(f"all {n_rules} loaded rules healthy", not unhealthy and n_rules >= len(rules),
-                 "ok", "; ".join(unhealthy) if unhealthy else "")
+            # ---- every recording rule: expression and recorded output
+            import yaml
+            with open(os.path.join(PROM_DIR, "recording-rules.yml")) as f:
+                rec = yaml.safe_load(f)
+            rules = [r for g in rec["groups"] for r in g["rules"] if "record" in r]
+            for r in rules:
+                res = prom.vector(r["expr"])
+                nginx_series = [s for s in res if s["metric"].get("service_name") == SERVICE]
+                chk.true(f"rule expr returns nginx series: {r['record']}", bool(nginx_series),
+                         ">= 1", "" if nginx_series else f"{len(res)} series, none for nginx")
+                res = prom.vector(f'{r["record"]}{{service_name="{SERVICE}"}}')
+                chk.true(f"recorded by Prometheus: {r['record']}", bool(res), ">= 1",
+                         "" if res else "0")
+            doc = prom.api("/api/v1/rules")
+            unhealthy = [f"{r.get('name')}: {r.get('lastError')}"
+                         for g in doc["data"]["groups"] for r in g["rules"]
+                         if r.get("health") != "ok"]
+            n_rules = sum(len(g["rules"]) for g in doc["data"]["groups"])
+            chk.true(f"all {n_rules} loaded rules healthy", not unhealthy and n_rules >= len(rules),
+                     "ok", "; ".join(unhealthy) if unhealthy else "")
 
-        # ---- alerts
-        doc = prom.api("/api/v1/alerts")
-        alerts = doc["data"]["alerts"]
-        err_alert = [a for a in alerts if a["labels"].get("alertname") == "HttpServerErrorRatioHigh"
-                     and a["labels"].get("service_name") == SERVICE]
-        chk.true("HttpServerErrorRatioHigh{service_name=nginx} pending (5 % > 1 %, for 5m)",
-                 len(err_alert) == 1 and err_alert[0]["state"] == "pending", "pending",
-                 "" if len(err_alert) == 1 and err_alert[0]["state"] == "pending"
-                 else str([a["state"] for a in err_alert]))
-        down = [a for a in alerts if a["labels"].get("alertname") == "RedeyeDown"]
-        chk.true("RedeyeDown not active", not down, "none", str(down))
-        wrong = [a["labels"] for a in alerts
-                 if a["labels"].get("alertname") in ("MesApiLatencyHigh", "CrmApiErrorRatioHigh",
-                                                     "MesApiInstanceRequestRateHigh")]
-        chk.true("no MES/CRM alert for nginx", not wrong, "none", str(wrong))
-        drops = [a["labels"] for a in alerts if a["labels"].get("alertname") == "RedeyeDroppingEvents"]
-        if drops:
-            h.log(f"note: RedeyeDroppingEvents active: {drops}")
+            # ---- alerts
+            doc = prom.api("/api/v1/alerts")
+            alerts = doc["data"]["alerts"]
+            err_alert = [a for a in alerts if a["labels"].get("alertname") == "HttpServerErrorRatioHigh"
+                         and a["labels"].get("service_name") == SERVICE]
+            chk.true("HttpServerErrorRatioHigh{service_name=nginx} pending (5 % > 1 %, for 5m)",
+                     len(err_alert) == 1 and err_alert[0]["state"] == "pending", "pending",
+                     "" if len(err_alert) == 1 and err_alert[0]["state"] == "pending"
+                     else str([a["state"] for a in err_alert]))
+            down = [a for a in alerts if a["labels"].get("alertname") == "RedeyeDown"]
+            chk.true("RedeyeDown not active", not down, "none", str(down))
+            wrong = [a["labels"] for a in alerts
+                     if a["labels"].get("alertname") in ("MesApiLatencyHigh", "CrmApiErrorRatioHigh",
+                                                         "MesApiInstanceRequestRateHigh")]
+            chk.true("no MES/CRM alert for nginx", not wrong, "none", str(wrong))
+            drops = [a["labels"] for a in alerts if a["labels"].get("alertname") == "RedeyeDroppingEvents"]
+            if drops:
+                h.log(f"note: RedeyeDroppingEvents active: {drops}")
 
-        # ---- the Kubernetes job's relabelling
-        doc = prom.api("/api/v1/targets", state="any")
-        active = [t for t in doc["data"]["activeTargets"]
-                  if t["labels"].get("job") == "redeye-k8s-relabel-check"]
-        dropped = [t for t in doc["data"]["droppedTargets"]
-                   if t["discoveredLabels"].get("job") == "redeye-k8s-relabel-check"]
-        want = {"job": "redeye-k8s-relabel-check", "instance": "node-1", "node": "node-1",
-                "namespace": "redeye"}
-        got = [t["labels"] for t in active]
-        chk.true("kubernetes job keeps only the running redeye pod's metrics port, labels node/instance",
-                 got == [want], str(want), str(got))
-        chk.eq("kubernetes job drops the other 3 fake pods/ports", 3, len(dropped))
+            # ---- the Kubernetes job's relabelling
+            doc = prom.api("/api/v1/targets", state="any")
+            active = [t for t in doc["data"]["activeTargets"]
+                      if t["labels"].get("job") == "redeye-k8s-relabel-check"]
+            dropped = [t for t in doc["data"]["droppedTargets"]
+                       if t["discoveredLabels"].get("job") == "redeye-k8s-relabel-check"]
+            want = {"job": "redeye-k8s-relabel-check", "instance": "node-1", "node": "node-1",
+                    "namespace": "redeye"}
+            got = [t["labels"] for t in active]
+            chk.true("kubernetes job keeps only the running redeye pod's metrics port, labels node/instance",
+                     got == [want], str(want), str(got))
+            chk.eq("kubernetes job drops the other 3 fake pods/ports", 3, len(dropped))
 
-        # ---- dashboards
-        present = set()
-        for line in raw.splitlines():
-            m = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}", line)
-            if m and f'service_name="{SERVICE}"' in m.group(2):
-                present.add(m.group(1))
-        # Histogram/counter families appear with suffixes; record base names too.
-        present |= {re.sub(r"_(bucket|sum|count)$", "", n) for n in present}
+            # ---- dashboards
+            present = set()
+            for line in raw.splitlines():
+                m = re.match(r"([a-zA-Z_:][a-zA-Z0-9_:]*)\{([^}]*)\}", line)
+                if m and f'service_name="{SERVICE}"' in m.group(2):
+                    present.add(m.group(1))
+            # Histogram/counter families appear with suffixes; record base names too.
+            present |= {re.sub(r"_(bucket|sum|count)$", "", n) for n in present}
 
-        doc = prom.api("/api/v1/label/service_name/values", **{"match[]": "target_info"})
-        chk.true("dashboard variable label_values(target_info, service_name) offers nginx",
-                 SERVICE in doc.get("data", []), f"{SERVICE} in list", str(doc.get("data")))
+            doc = prom.api("/api/v1/label/service_name/values", **{"match[]": "target_info"})
+            chk.true("dashboard variable label_values(target_info, service_name) offers nginx",
+                     SERVICE in doc.get("data", []), f"{SERVICE} in list", str(doc.get("data")))
 
-        n_queries = 0
-        exceptions = []
-        for name in DASHBOARDS:
-            with open(os.path.join(DASH_DIR, name)) as f:
-                dash = json.load(f)
-            check_dashboard_json(chk, name, dash)
-            all_value = next((v.get("allValue") for v in dash["templating"]["list"]
-                              if v.get("name") == "service_name"), None) or ".*"
-            for title, ref, expr in dashboard_targets(dash):
-                names = metric_names(expr)
-                maybe = [m for m in names if m in MAY_BE_ABSENT and m not in present]
-                # One service; two selected (Grafana's regex form); "All" (the allValue).
-                for value in (SERVICE, f"({SERVICE}|prometheus)", all_value):
-                    q = substitute(expr, value)
-                    n_queries += 1
-                    tag = f"{name} / {title} / {ref} [$service_name={value}]"
-                    if maybe:
-                        res = prom.vector(f"({q}) or vector(0)")   # raises if invalid
-                        chk.true(f"{tag}: valid (may be empty: {', '.join(maybe)})", bool(res),
-                                 "valid", "")
-                        if value == SERVICE:
-                            exceptions.append((name, title, ref, maybe))
-                        continue
-                    res = prom.vector(q)
-                    chk.true(f"{tag}: returns series", bool(res), ">= 1", "" if res else "0")
-        for name, title, ref, maybe in exceptions:
-            h.log(f"EXCEPTION (no data on this machine, query valid): {name} / {title} / {ref}: "
-                  + "; ".join(f"{m}: {MAY_BE_ABSENT[m]}" for m in maybe))
-        h.log(f"{n_queries} dashboard queries evaluated, {len(exceptions)} exception(s)")
+            n_queries = 0
+            exceptions = []
+            for name in DASHBOARDS:
+                with open(os.path.join(DASH_DIR, name)) as f:
+                    dash = json.load(f)
+                check_dashboard_json(chk, name, dash)
+                all_value = next((v.get("allValue") for v in dash["templating"]["list"]
+                                  if v.get("name") == "service_name"), None) or ".*"
+                for title, ref, expr in dashboard_targets(dash):
+                    names = metric_names(expr)
+                    maybe = [m for m in names if m in MAY_BE_ABSENT and m not in present]
+                    # One service; two selected (Grafana's regex form); "All" (the allValue).
+                    for value in (SERVICE, f"({SERVICE}|prometheus)", all_value):
+                        q = substitute(expr, value)
+                        n_queries += 1
+                        tag = f"{name} / {title} / {ref} [$service_name={value}]"
+                        if maybe:
+                            res = prom.vector(f"({q}) or vector(0)")   # raises if invalid
+                            chk.true(f"{tag}: valid (may be empty: {', '.join(maybe)})", bool(res),
+                                     "valid", "")
+                            if value == SERVICE:
+                                exceptions.append((name, title, ref, maybe))
+                            continue
+                        res = prom.vector(q)
+                        chk.true(f"{tag}: returns series", bool(res), ">= 1", "" if res else "0")
+            for name, title, ref, maybe in exceptions:
+                h.log(f"EXCEPTION (no data on this machine, query valid): {name} / {title} / {ref}: "
+                      + "; ".join(f"{m}: {MAY_BE_ABSENT[m]}" for m in maybe))
+            h.log(f"{n_queries} dashboard queries evaluated, {len(exceptions)} exception(s)")
 
-        elapsed = time.monotonic() - t_begin
-        h.log(f"test body took {elapsed:.1f} s")
+            elapsed = time.monotonic() - t_begin
+            h.log(f"test body took {elapsed:.1f} s; driven {load['rate']:.3f} req/s, recorded "
+                  f"{recorded:.3f} req/s ({(recorded / load['rate'] - 1) * 100:+.2f} %)")
 
-        failed = bool(chk.failures)
-        if failed:
-            print("\n===== FAILED checks =====", file=sys.stderr)
-            chk.report(out=sys.stderr, only_failures=True)
-            print("\n===== all checks =====")
-            chk.report()
-            print("\n===== prometheus log (tail) =====")
-            print(prom.logs())
-        else:
-            chk.report()
-            print(f"\nPASS: {len(chk.rows)} checks; driven {load['rate']:.3f} req/s, "
-                  f"recorded {recorded:.3f} req/s ({(recorded / load['rate'] - 1) * 100:+.2f} %)")
-    except h.TestFailure as e:
-        failed = True
-        print(f"\nFAIL: {e}", file=sys.stderr)
-        if chk.rows:
-            chk.report(out=sys.stderr)
-        if prom is not None:
-            print("prometheus log (tail):\n" + prom.logs(), file=sys.stderr)
-        if agent is not None:
-            print("agent stderr (tail):\n" + agent.stderr()[-4000:], file=sys.stderr)
-    except KeyboardInterrupt:
-        print("\ninterrupted", file=sys.stderr)
-        failed = True
-    except Exception:
-        failed = True
-        traceback.print_exc()
-        if agent is not None:
-            print("agent stderr (tail):\n" + agent.stderr()[-4000:], file=sys.stderr)
     finally:
+        code = h.conclude(chk, guard, [
+            ("prometheus log (tail)", lambda: prom.logs() if prom else ""),
+            ("agent stderr (tail)", lambda: agent.stderr()[-4000:] if agent else ""),
+            ("nginx logs (tail)", lambda: nginx.logs()[-3000:]),
+        ])
         if prom is not None:
             prom.stop()
         if agent is not None:
             agent.stop()
         nginx.stop()
-        if failed:
-            ngl = nginx.logs()
-            if ngl.strip():
-                print("nginx logs (tail):\n" + ngl[-3000:], file=sys.stderr)
         nginx.cleanup()
         if cgroup:
             remove_cgroup(cgroup)
         shutil.rmtree(workdir, ignore_errors=True)
-    return 1 if failed else 0
+    return code
 
 
 if __name__ == "__main__":
