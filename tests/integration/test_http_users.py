@@ -28,7 +28,6 @@ import shutil
 import sys
 import tempfile
 import time
-import traceback
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -170,140 +169,127 @@ def main() -> int:
     nginx = h.Nginx(LOCATIONS)
     agent = None
     check = h.Checker()
+    guard = h.Guard()
     try:
-        nginx.start()
-        config = os.path.join(work, "redeye.yaml")
-        with open(config, "w") as f:
-            f.write(config_yaml(nginx.port, key_file, clear=False))
-        agent = h.Agent(args.redeye, ["--config", config], workdir=work).start()
+        with guard:
+            nginx.start()
+            config = os.path.join(work, "redeye.yaml")
+            with open(config, "w") as f:
+                f.write(config_yaml(nginx.port, key_file, clear=False))
+            agent = h.Agent(args.redeye, ["--config", config], workdir=work).start()
 
-        # Warm-up without a user: the agent follows nginx, and the request is "unidentified".
-        warm = Client(nginx.port)
-        warm.get("/warmup")
-        warm.close()
-        h.wait_until(lambda: h.total(agent.scrape(), "http_server_request_duration_seconds_count",
-                                     service_name="mes-api") >= 1, 15,
-                     what="agent measuring mes-api")
+            # Warm-up without a user: the agent follows nginx, and the request is "unidentified".
+            warm = Client(nginx.port)
+            warm.get("/warmup")
+            warm.close()
+            h.wait_until(lambda: h.total(agent.scrape(), "http_server_request_duration_seconds_count",
+                                         service_name="mes-api") >= 1, 15,
+                         what="agent measuring mes-api")
 
-        # Start right after a distinct-users interval begins, so all traffic falls into one.
-        while time.time() % DISTINCT_INTERVAL > 0.5:
-            time.sleep(0.05)
-        interval_start = time.time() - time.time() % DISTINCT_INTERVAL
-        t0 = time.monotonic()
-        answered = drive(nginx.port, check)
-        identified = sum(sum(s.values()) for s in answered.values())
-        h.log(f"sent {identified} requests with a user in {time.monotonic() - t0:.1f}s")
-        h.wait_until(lambda: sum(user_series(agent.scrape(),
-                                             "redeye_http_server_user_requests_total").values())
-                     >= identified, 20, what="every request counted")
-        done = time.time()
-        if done >= interval_start + DISTINCT_INTERVAL - 1:
-            raise h.TestFailure(f"traffic took {done - interval_start:.1f}s, longer than one "
-                                f"distinct-users interval ({DISTINCT_INTERVAL}s)")
-        # Let that interval end; the estimate is of the last completed one.
-        time.sleep(interval_start + DISTINCT_INTERVAL + 1.5 - time.time())
-        text = agent.scrape_text()
-        m = h.parse_prometheus(text)
+            # Start right after a distinct-users interval begins, so all traffic falls into one.
+            while time.time() % DISTINCT_INTERVAL > 0.5:
+                time.sleep(0.05)
+            interval_start = time.time() - time.time() % DISTINCT_INTERVAL
+            t0 = time.monotonic()
+            answered = drive(nginx.port, check)
+            identified = sum(sum(s.values()) for s in answered.values())
+            h.log(f"sent {identified} requests with a user in {time.monotonic() - t0:.1f}s")
+            h.wait_until(lambda: sum(user_series(agent.scrape(),
+                                                 "redeye_http_server_user_requests_total").values())
+                         >= identified, 20, what="every request counted")
+            done = time.time()
+            if done >= interval_start + DISTINCT_INTERVAL - 1:
+                raise h.TestFailure(f"traffic took {done - interval_start:.1f}s, longer than one "
+                                    f"distinct-users interval ({DISTINCT_INTERVAL}s)")
+            # Let that interval end; the estimate is of the last completed one.
+            time.sleep(interval_start + DISTINCT_INTERVAL + 1.5 - time.time())
+            text = agent.scrape_text()
+            m = h.parse_prometheus(text)
 
-        requests = user_series(m, "redeye_http_server_user_requests_total")
-        bounds = user_series(m, "redeye_http_server_user_count_error_bound")
-        h.log(f"{len(requests)} user label values; other = {requests.get('other', 0):.0f}")
-        for user, statuses in sorted(answered.items()):
-            if not user.startswith("heavy"):
-                continue
-            truth = sum(statuses.values())
-            label = label_for(key, user)
-            reported = requests.get(label)
-            bound = bounds.get(label)
-            h.log(f"{user} ({label}): true {truth}, reported {reported}, error bound {bound}")
-            check.true(f"{user}: a series of its own", reported is not None, "present",
-                       "" if reported is not None else "missing")
-            if reported is None or bound is None:
-                continue
-            check.true(f"{user}: true {truth} in [reported, reported + bound]",
-                       reported <= truth <= reported + bound,
-                       f"{truth}", f"{reported:.0f} + {bound:.0f}")
-            for code in (401, 403, 429):
-                got = h.one(m, "redeye_http_server_user_auth_failures_total",
-                            service_name="mes-api", user=label,
-                            http_response_status_code=str(code)) or 0
-                want = statuses.get(code, 0)
-                check.true(f"{user}: {code} answers {want}", want - bound <= got <= want,
-                           f"{want}", f"{got:.0f}")
-        check.true("user label values <= top_k + 1", len(requests) <= TOP_K + 1,
-                   f"<= {TOP_K + 1}", str(len(requests)))
-        check.true("error-bound series <= top_k", len(bounds) <= TOP_K, f"<= {TOP_K}",
-                   str(len(bounds)))
-        check.eq("other + top users == identified requests", identified, sum(requests.values()))
-        red = h.total(m, "http_server_request_duration_seconds_count", service_name="mes-api")
-        check.eq("... == the RED count minus the warm-up", red - 1, sum(requests.values()))
-        check.eq("unidentified requests (the warm-up)", 1,
-                 h.one(m, "redeye_http_server_user_unidentified_requests_total",
-                       service_name="mes-api"))
-        leaked = [u for u in answered if u in text]
-        check.true("no raw user id in /metrics", not leaked, "none",
-                   f"{len(leaked)}, e.g. {leaked[:3]}" if leaked else "")
-        prefixes = [p for p in ("light-user-", "heavy-bot") if p in text]
-        check.true("no id prefix in /metrics", not prefixes, "none", ", ".join(prefixes))
-        distinct = h.one(m, "redeye_http_server_distinct_users", service_name="mes-api")
-        expected_users = LIGHT_USERS + len(HEAVY)
-        h.log(f"distinct users: estimate {distinct}, true {expected_users}")
-        check.true(f"distinct users within 5 % of {expected_users}",
-                   distinct is not None and abs(distinct - expected_users) <= 0.05 * expected_users,
-                   f"{expected_users}+/-5%", str(distinct))
-        check.eq("distinct users interval", DISTINCT_INTERVAL,
-                 h.one(m, "redeye_http_server_distinct_users_interval_seconds",
-                       service_name="mes-api"))
-        check.eq("events dropped", 0, h.total(m, "redeye_events_dropped_total"))
-        agent.stop()
-        agent.cleanup()
+            requests = user_series(m, "redeye_http_server_user_requests_total")
+            bounds = user_series(m, "redeye_http_server_user_count_error_bound")
+            h.log(f"{len(requests)} user label values; other = {requests.get('other', 0):.0f}")
+            for user, statuses in sorted(answered.items()):
+                if not user.startswith("heavy"):
+                    continue
+                truth = sum(statuses.values())
+                label = label_for(key, user)
+                reported = requests.get(label)
+                bound = bounds.get(label)
+                h.log(f"{user} ({label}): true {truth}, reported {reported}, error bound {bound}")
+                check.true(f"{user}: a series of its own", reported is not None, "present",
+                           "" if reported is not None else "missing")
+                if reported is None or bound is None:
+                    continue
+                check.true(f"{user}: true {truth} in [reported, reported + bound]",
+                           reported <= truth <= reported + bound,
+                           f"{truth}", f"{reported:.0f} + {bound:.0f}")
+                for code in (401, 403, 429):
+                    got = h.one(m, "redeye_http_server_user_auth_failures_total",
+                                service_name="mes-api", user=label,
+                                http_response_status_code=str(code)) or 0
+                    want = statuses.get(code, 0)
+                    check.true(f"{user}: {code} answers {want}", want - bound <= got <= want,
+                               f"{want}", f"{got:.0f}")
+            check.true("user label values <= top_k + 1", len(requests) <= TOP_K + 1,
+                       f"<= {TOP_K + 1}", str(len(requests)))
+            check.true("error-bound series <= top_k", len(bounds) <= TOP_K, f"<= {TOP_K}",
+                       str(len(bounds)))
+            check.eq("other + top users == identified requests", identified, sum(requests.values()))
+            red = h.total(m, "http_server_request_duration_seconds_count", service_name="mes-api")
+            check.eq("... == the RED count minus the warm-up", red - 1, sum(requests.values()))
+            check.eq("unidentified requests (the warm-up)", 1,
+                     h.one(m, "redeye_http_server_user_unidentified_requests_total",
+                           service_name="mes-api"))
+            leaked = [u for u in answered if u in text]
+            check.true("no raw user id in /metrics", not leaked, "none",
+                       f"{len(leaked)}, e.g. {leaked[:3]}" if leaked else "")
+            prefixes = [p for p in ("light-user-", "heavy-bot") if p in text]
+            check.true("no id prefix in /metrics", not prefixes, "none", ", ".join(prefixes))
+            distinct = h.one(m, "redeye_http_server_distinct_users", service_name="mes-api")
+            expected_users = LIGHT_USERS + len(HEAVY)
+            h.log(f"distinct users: estimate {distinct}, true {expected_users}")
+            check.true(f"distinct users within 5 % of {expected_users}",
+                       distinct is not None and abs(distinct - expected_users) <= 0.05 * expected_users,
+                       f"{expected_users}+/-5%", str(distinct))
+            check.eq("distinct users interval", DISTINCT_INTERVAL,
+                     h.one(m, "redeye_http_server_distinct_users_interval_seconds",
+                           service_name="mes-api"))
+            check.eq("events dropped", 0, h.total(m, "redeye_events_dropped_total"))
+            agent.stop()
+            agent.cleanup()
 
-        # A second agent showing identities in clear.
-        with open(config, "w") as f:
-            f.write(config_yaml(nginx.port, key_file, clear=True))
-        agent = h.Agent(args.redeye, ["--config", config], workdir=work).start()
-        warm = Client(nginx.port)
-        warm.get("/warmup")
-        warm.close()
-        h.wait_until(lambda: h.total(agent.scrape(), "http_server_request_duration_seconds_count",
-                                     service_name="mes-api") >= 1, 15,
-                     what="second agent measuring mes-api")
-        answered = drive(nginx.port, check, light_users=100, heavy_scale=0.2)
-        identified = sum(sum(s.values()) for s in answered.values())
-        h.wait_until(lambda: sum(user_series(agent.scrape(),
-                                             "redeye_http_server_user_requests_total").values())
-                     >= identified, 20, what="every request counted (clear identities)")
-        m = agent.scrape()
-        requests = user_series(m, "redeye_http_server_user_requests_total")
-        for user in HEAVY:
-            check.true(f"clear_identities: {user} shown by its id", user in requests, "present",
-                       "" if user in requests else f"missing; labels {sorted(requests)[:5]}")
-            check.true(f"clear_identities: {user} not hashed", label_for(key, user) not in requests,
-                       "absent", "")
-        check.true("clear_identities: user label values <= top_k + 1", len(requests) <= TOP_K + 1,
-                   f"<= {TOP_K + 1}", str(len(requests)))
-
-        check.report()
-        if check.failures:
-            print(f"FAIL: {len(check.failures)} checks failed", file=sys.stderr)
-            print("agent stderr:\n" + agent.stderr()[-4000:], file=sys.stderr)
-            return 1
-        print(f"{len(check.rows)} passed, 0 failed")
-        return 0
-    except h.TestFailure as e:
-        print(f"FAIL: {e}", file=sys.stderr)
-        check.report()
-        if agent:
-            print("agent stderr:\n" + agent.stderr()[-4000:], file=sys.stderr)
-        return 1
-    except Exception:
-        traceback.print_exc()
-        return 1
+            # A second agent showing identities in clear.
+            with open(config, "w") as f:
+                f.write(config_yaml(nginx.port, key_file, clear=True))
+            agent = h.Agent(args.redeye, ["--config", config], workdir=work).start()
+            warm = Client(nginx.port)
+            warm.get("/warmup")
+            warm.close()
+            h.wait_until(lambda: h.total(agent.scrape(), "http_server_request_duration_seconds_count",
+                                         service_name="mes-api") >= 1, 15,
+                         what="second agent measuring mes-api")
+            answered = drive(nginx.port, check, light_users=100, heavy_scale=0.2)
+            identified = sum(sum(s.values()) for s in answered.values())
+            h.wait_until(lambda: sum(user_series(agent.scrape(),
+                                                 "redeye_http_server_user_requests_total").values())
+                         >= identified, 20, what="every request counted (clear identities)")
+            m = agent.scrape()
+            requests = user_series(m, "redeye_http_server_user_requests_total")
+            for user in HEAVY:
+                check.true(f"clear_identities: {user} shown by its id", user in requests, "present",
+                           "" if user in requests else f"missing; labels {sorted(requests)[:5]}")
+                check.true(f"clear_identities: {user} not hashed", label_for(key, user) not in requests,
+                           "absent", "")
+            check.true("clear_identities: user label values <= top_k + 1", len(requests) <= TOP_K + 1,
+                       f"<= {TOP_K + 1}", str(len(requests)))
     finally:
+        code = h.conclude(check, guard, [("agent stderr (tail)", lambda: agent.stderr()[-4000:] if agent else "")])
         if agent:
             agent.cleanup()
         nginx.cleanup()
         shutil.rmtree(work, ignore_errors=True)
+    return code
 
 
 if __name__ == "__main__":

@@ -21,7 +21,6 @@ import socket
 import sys
 import tempfile
 import time
-import traceback
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -177,141 +176,132 @@ def main() -> int:
     agent = None
     cgroup = None
     check = h.Checker()
+    guard = h.Guard()
     try:
-        nginx.start()
-        procs.append(http_server(shop_port, work, "shop"))
-        h.wait_until(lambda: h.port_open("127.0.0.1", shop_port), 10, what="shop-api listening")
-        for _ in range(IDLE_BEFORE):
-            idle.append(raw_request(nginx.port, "/idle", keep_open=True)[2])
+        with guard:
+            nginx.start()
+            procs.append(http_server(shop_port, work, "shop"))
+            h.wait_until(lambda: h.port_open("127.0.0.1", shop_port), 10, what="shop-api listening")
+            for _ in range(IDLE_BEFORE):
+                idle.append(raw_request(nginx.port, "/idle", keep_open=True)[2])
 
-        config_path = os.path.join(work, "redeye.yaml")
-        with open(config_path, "w") as f:
-            f.write(config_yaml(shop_port, late_port, nginx.port, storage))
-        agent = h.Agent(args.redeye, ["--config", config_path], workdir=work).start()
+            config_path = os.path.join(work, "redeye.yaml")
+            with open(config_path, "w") as f:
+                f.write(config_yaml(shop_port, late_port, nginx.port, storage))
+            agent = h.Agent(args.redeye, ["--config", config_path], workdir=work).start()
 
-        for _ in range(IDLE_AFTER):
-            idle.append(raw_request(nginx.port, "/idle", keep_open=True)[2])
+            for _ in range(IDLE_AFTER):
+                idle.append(raw_request(nginx.port, "/idle", keep_open=True)[2])
 
-        # Explicit route pattern on shop-api (http.server answers 404 for a missing file).
-        for i in range(CATALOG_REQUESTS):
-            status, _ = h.http_get(f"http://127.0.0.1:{shop_port}/catalog/{1000 + i}?ref=x")
-            check.eq(f"shop-api /catalog/{1000 + i} status", 404, status)
+            # Explicit route pattern on shop-api (http.server answers 404 for a missing file).
+            for i in range(CATALOG_REQUESTS):
+                status, _ = h.http_get(f"http://127.0.0.1:{shop_port}/catalog/{1000 + i}?ref=x")
+                check.eq(f"shop-api /catalog/{1000 + i} status", 404, status)
 
-        # A process started now is measured from its first requests.
-        t0 = time.monotonic()
-        procs.append(http_server(late_port, work, "late"))
-        h.wait_until(lambda: h.port_open("127.0.0.1", late_port, timeout=0.05), 10, interval=0.01,
-                     what="late-api listening")
-        first_request_at = time.monotonic() - t0
-        for _ in range(LATE_REQUESTS):
-            h.http_get(f"http://127.0.0.1:{late_port}/")
-        h.log(f"late-api served its first request {first_request_at:.2f}s after it was started")
+            # A process started now is measured from its first requests.
+            t0 = time.monotonic()
+            procs.append(http_server(late_port, work, "late"))
+            h.wait_until(lambda: h.port_open("127.0.0.1", late_port, timeout=0.05), 10, interval=0.01,
+                         what="late-api listening")
+            first_request_at = time.monotonic() - t0
+            for _ in range(LATE_REQUESTS):
+                h.http_get(f"http://127.0.0.1:{late_port}/")
+            h.log(f"late-api served its first request {first_request_at:.2f}s after it was started")
 
-        # Exact byte counts on nginx, measured as a delta around this traffic.
-        time.sleep(2.5)
-        before = agent.scrape()
-        sent = received = 0
-        for _ in range(RAW_REQUESTS):
-            s, r, _ = raw_request(nginx.port, "/bytes")
-            sent, received = sent + s, received + r
-        time.sleep(2.5)
-        after_bytes = agent.scrape()
+            # Exact byte counts on nginx, measured as a delta around this traffic.
+            time.sleep(2.5)
+            before = agent.scrape()
+            sent = received = 0
+            for _ in range(RAW_REQUESTS):
+                s, r, _ = raw_request(nginx.port, "/bytes")
+                sent, received = sent + s, received + r
+            time.sleep(2.5)
+            after_bytes = agent.scrape()
 
-        client = h.spawn([PY, "-c", TCP_CLIENT.format(failures=CONNECT_FAILURES,
-                                                      closed_port=h.free_port(),
-                                                      nginx_port=nginx.port), "redeye-tcp-client"],
-                         os.path.join(work, "client.out"), os.path.join(work, "client.err"))
-        check.eq("tcp client exit code", 0, client.wait(timeout=30))
+            client = h.spawn([PY, "-c", TCP_CLIENT.format(failures=CONNECT_FAILURES,
+                                                          closed_port=h.free_port(),
+                                                          nginx_port=nginx.port), "redeye-tcp-client"],
+                             os.path.join(work, "client.out"), os.path.join(work, "client.err"))
+            check.eq("tcp client exit code", 0, client.wait(timeout=30))
 
-        burner = h.spawn([PY, "-c", BURNER, "redeye-cpu-burner"], os.path.join(work, "burner.out"),
-                         os.path.join(work, "burner.err"))
-        procs.append(burner)
-        burner_t0, burner_c0 = time.monotonic(), h.proc_cpu_ticks(burner.pid)
+            burner = h.spawn([PY, "-c", BURNER, "redeye-cpu-burner"], os.path.join(work, "burner.out"),
+                             os.path.join(work, "burner.err"))
+            procs.append(burner)
+            burner_t0, burner_c0 = time.monotonic(), h.proc_cpu_ticks(burner.pid)
 
-        cgroup = make_memory_cgroup(f"redeye-test-{os.getpid()}", 64 << 20)
-        victim = h.spawn(["/bin/sh", "-c", f'echo $$ > {cgroup}/cgroup.procs && exec {PY} -c '
-                          f'"{OOM_VICTIM}" redeye-oom-victim'],
-                         os.path.join(work, "victim.out"), os.path.join(work, "victim.err"))
-        victim_rc = victim.wait(timeout=60)
-        check.eq("OOM victim killed by SIGKILL", -9, victim_rc)
+            cgroup = make_memory_cgroup(f"redeye-test-{os.getpid()}", 64 << 20)
+            victim = h.spawn(["/bin/sh", "-c", f'echo $$ > {cgroup}/cgroup.procs && exec {PY} -c '
+                              f'"{OOM_VICTIM}" redeye-oom-victim'],
+                             os.path.join(work, "victim.out"), os.path.join(work, "victim.err"))
+            victim_rc = victim.wait(timeout=60)
+            check.eq("OOM victim killed by SIGKILL", -9, victim_rc)
 
-        time.sleep(4)  # burner runs a few intervals; rounds pick up everything above
-        utilisations = []
-        for _ in range(3):
-            m = agent.scrape()
-            ratio = one(m, "process_cpu_utilization_ratio", service_name="cpu-burner")
-            cores = one(m, "process_cpu_available_cores", service_name="cpu-burner")
-            if ratio is not None and cores is not None:
-                utilisations.append(ratio * cores)
-            time.sleep(1.1)
-        after = agent.scrape()
-        # Ground truth: the CPU the burner really got (a loaded machine may give it less than
-        # its duty cycle), from its own /proc/<pid>/stat.
-        burner_share = ((h.proc_cpu_ticks(burner.pid) - burner_c0) / os.sysconf("SC_CLK_TCK")
-                        / (time.monotonic() - burner_t0))
+            time.sleep(4)  # burner runs a few intervals; rounds pick up everything above
+            utilisations = []
+            for _ in range(3):
+                m = agent.scrape()
+                ratio = one(m, "process_cpu_utilization_ratio", service_name="cpu-burner")
+                cores = one(m, "process_cpu_available_cores", service_name="cpu-burner")
+                if ratio is not None and cores is not None:
+                    utilisations.append(ratio * cores)
+                time.sleep(1.1)
+            after = agent.scrape()
+            # Ground truth: the CPU the burner really got (a loaded machine may give it less than
+            # its duty cycle), from its own /proc/<pid>/stat.
+            burner_share = ((h.proc_cpu_ticks(burner.pid) - burner_c0) / os.sysconf("SC_CLK_TCK")
+                            / (time.monotonic() - burner_t0))
 
-        # --- assertions ---------------------------------------------------------------
-        m = after
-        shop = dict(service_name="shop-api", service_namespace="alexandrite")
-        mes = dict(service_name="mes-api", service_namespace="alexandrite")
-        check.eq("target_info shop-api", 1, one(m, "target_info", **shop))
-        check.eq("target_info mes-api", 1, one(m, "target_info", **mes))
-        check.eq("mes-api processes (nginx master + worker)", 2,
-                 one(m, "service_process_count", **mes))
-        check.eq("shop-api /catalog/{item} 404 count", CATALOG_REQUESTS,
-                 one(m, "http_server_request_duration_seconds_count", **shop,
-                     http_route="/catalog/{item}", http_response_status_code="404"))
-        check.eq("late-api requests counted from its first one", LATE_REQUESTS,
-                 h.total(m, "http_server_request_duration_seconds_count", service_name="late-api"))
-        check.true("late-api answered within 1 s of starting", first_request_at < 1.0,
-                   "< 1.0 s", f"{first_request_at:.2f} s")
-        check.eq("mes-api idle server connections", IDLE_BEFORE + IDLE_AFTER,
-                 one(m, "process_open_tcp_connections", **mes, connection_direction="server"))
-        check.eq("mes-api client connections", 0,
-                 one(m, "process_open_tcp_connections", **mes, connection_direction="client"))
-        h.check_connection_counts(check, m)
-        for direction, expected in (("receive", sent), ("transmit", received)):
-            key = dict(**mes, network_io_direction=direction)
-            delta = (one(after_bytes, "process_network_io_bytes_total", **key) or 0) - \
-                    (one(before, "process_network_io_bytes_total", **key) or 0)
-            check.eq(f"mes-api network {direction} bytes for {RAW_REQUESTS} requests", expected, delta)
-        mean = sum(utilisations) / len(utilisations) if utilisations else None
-        h.log(f"cpu-burner: duty {DUTY}, got {burner_share:.3f} of a core by /proc, agent reads "
-              f"{'none' if mean is None else f'{mean:.3f}'}")
-        check.true(f"cpu-burner utilisation x cores within 0.1 of its /proc share "
-                   f"{burner_share:.2f} (duty {DUTY})",
-                   mean is not None and abs(mean - burner_share) <= 0.1, f"{burner_share:.2f}+/-0.1",
-                   "missing" if mean is None else f"{mean:.3f}")
-        check.eq("tcp-client failed connects", CONNECT_FAILURES,
-                 one(m, "process_tcp_connect_failures_total", service_name="tcp-client"))
-        check.eq("tcp-client resets sent", 1,
-                 one(m, "process_tcp_resets_total", service_name="tcp-client", direction="sent"))
-        check.eq("mes-api resets received", 1,
-                 one(m, "process_tcp_resets_total", **mes, direction="received"))
-        check.eq("oom-victim OOM kills", 1, one(m, "process_oom_kills_total", service_name="oom-victim"))
-        check.eq("shop-api storage bytes", allocated_bytes(storage),
-                 one(m, "service_storage_used_bytes", **shop, path=storage))
-        check.eq("shop-api storage walk complete", 1,
-                 one(m, "service_storage_walk_complete", **shop, path=storage))
-        check.eq("events dropped", 0, h.total(m, "redeye_events_dropped_total"))
-
-        check.report()
-        if check.failures:
-            for key, value in sorted(h.select(m, "http_server_request_duration_seconds_count").items()):
-                print(f"  {h.fmt_key(key)} {value}", file=sys.stderr)
-            print(f"FAIL: {len(check.failures)} checks failed", file=sys.stderr)
-            print("agent stderr:\n" + agent.stderr()[-4000:], file=sys.stderr)
-            return 1
-        print(f"{len(check.rows)} passed, 0 failed")
-        return 0
-    except h.TestFailure as e:
-        print(f"FAIL: {e}", file=sys.stderr)
-        check.report()
-        return 1
-    except Exception:
-        traceback.print_exc()
-        return 1
+            # --- assertions ---------------------------------------------------------------
+            m = after
+            shop = dict(service_name="shop-api", service_namespace="alexandrite")
+            mes = dict(service_name="mes-api", service_namespace="alexandrite")
+            check.eq("target_info shop-api", 1, one(m, "target_info", **shop))
+            check.eq("target_info mes-api", 1, one(m, "target_info", **mes))
+            check.eq("mes-api processes (nginx master + worker)", 2,
+                     one(m, "service_process_count", **mes))
+            check.eq("shop-api /catalog/{item} 404 count", CATALOG_REQUESTS,
+                     one(m, "http_server_request_duration_seconds_count", **shop,
+                         http_route="/catalog/{item}", http_response_status_code="404"))
+            check.eq("late-api requests counted from its first one", LATE_REQUESTS,
+                     h.total(m, "http_server_request_duration_seconds_count", service_name="late-api"))
+            check.true("late-api answered within 1 s of starting", first_request_at < 1.0,
+                       "< 1.0 s", f"{first_request_at:.2f} s")
+            check.eq("mes-api idle server connections", IDLE_BEFORE + IDLE_AFTER,
+                     one(m, "process_open_tcp_connections", **mes, connection_direction="server"))
+            check.eq("mes-api client connections", 0,
+                     one(m, "process_open_tcp_connections", **mes, connection_direction="client"))
+            h.check_connection_counts(check, m)
+            for direction, expected in (("receive", sent), ("transmit", received)):
+                key = dict(**mes, network_io_direction=direction)
+                delta = (one(after_bytes, "process_network_io_bytes_total", **key) or 0) - \
+                        (one(before, "process_network_io_bytes_total", **key) or 0)
+                check.eq(f"mes-api network {direction} bytes for {RAW_REQUESTS} requests", expected, delta)
+            mean = sum(utilisations) / len(utilisations) if utilisations else None
+            h.log(f"cpu-burner: duty {DUTY}, got {burner_share:.3f} of a core by /proc, agent reads "
+                  f"{'none' if mean is None else f'{mean:.3f}'}")
+            check.true(f"cpu-burner utilisation x cores within 0.1 of its /proc share "
+                       f"{burner_share:.2f} (duty {DUTY})",
+                       mean is not None and abs(mean - burner_share) <= 0.1, f"{burner_share:.2f}+/-0.1",
+                       "missing" if mean is None else f"{mean:.3f}")
+            check.eq("tcp-client failed connects", CONNECT_FAILURES,
+                     one(m, "process_tcp_connect_failures_total", service_name="tcp-client"))
+            check.eq("tcp-client resets sent", 1,
+                     one(m, "process_tcp_resets_total", service_name="tcp-client", direction="sent"))
+            check.eq("mes-api resets received", 1,
+                     one(m, "process_tcp_resets_total", **mes, direction="received"))
+            check.eq("oom-victim OOM kills", 1, one(m, "process_oom_kills_total", service_name="oom-victim"))
+            check.eq("shop-api storage bytes", allocated_bytes(storage),
+                     one(m, "service_storage_used_bytes", **shop, path=storage))
+            check.eq("shop-api storage walk complete", 1,
+                     one(m, "service_storage_walk_complete", **shop, path=storage))
+            check.eq("events dropped", 0, h.total(m, "redeye_events_dropped_total"))
     finally:
+        code = h.conclude(check, guard, [
+            ("http_server_request_duration_seconds_count on the last scrape", lambda: "\n".join(
+                f"  {h.fmt_key(key)} {value}" for key, value in
+                sorted(h.select(m, "http_server_request_duration_seconds_count").items()))),
+            ("agent stderr (tail)", lambda: agent.stderr()[-4000:] if agent else ""),
+        ])
         for sock in idle:
             if sock:
                 sock.close()
@@ -326,6 +316,7 @@ def main() -> int:
             except OSError:
                 pass
         shutil.rmtree(work, ignore_errors=True)
+    return code
 
 
 if __name__ == "__main__":
