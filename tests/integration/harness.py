@@ -714,6 +714,12 @@ class Guard:
 Diagnostic = Tuple[str, Callable[[], str]]
 
 
+def agent_stderr(agent, tail: int = 4000) -> Diagnostic:
+    """The diagnostic most tests want: the end of the agent's stderr (none when the test
+    failed before it made the agent)."""
+    return ("agent stderr (tail)", lambda: agent.stderr()[-tail:] if agent is not None else "")
+
+
 def conclude(check: Checker, guard: Guard, diagnostics: Iterable[Diagnostic] = ()) -> int:
     """A test's exit code, reported: the checks (failed ones first, on stderr), and when it
     failed (a failed check or a guarded exception) each diagnostic's text, e.g. the agent's

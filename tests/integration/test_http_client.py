@@ -120,7 +120,7 @@ def main() -> int:
                                   service_name="shop-client")))
             h.check_io_hooks(check, m)
     finally:
-        code = h.conclude(check, guard, [("agent stderr (tail)", lambda: agent.stderr()[-3000:] if agent else "")])
+        code = h.conclude(check, guard, [h.agent_stderr(agent, 3000)])
         if agent:
             agent.cleanup()
         nginx.cleanup()

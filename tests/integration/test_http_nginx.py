@@ -282,7 +282,7 @@ def main() -> int:
                 line for line in raw_text.splitlines()
                 if line.startswith(("http_server_request_duration_seconds_count",
                                     "http_server_active_requests", "redeye_")))),
-            ("agent stderr (tail)", lambda: agent.stderr()[-6000:]),
+            h.agent_stderr(agent, 6000),
             ("nginx logs (tail)", lambda: nginx.logs()[-3000:]),
         ])
         if pre is not None:

@@ -284,7 +284,7 @@ def main() -> int:
             check.true("clear_identities: user label values <= top_k + 1", len(requests) <= TOP_K + 1,
                        f"<= {TOP_K + 1}", str(len(requests)))
     finally:
-        code = h.conclude(check, guard, [("agent stderr (tail)", lambda: agent.stderr()[-4000:] if agent else "")])
+        code = h.conclude(check, guard, [h.agent_stderr(agent, 4000)])
         if agent:
             agent.cleanup()
         nginx.cleanup()

@@ -545,7 +545,7 @@ def main() -> int:
                 if line.startswith(("db_client_operation_duration_seconds_count",
                                     "db_server_operation_duration_seconds_count", "redeye_",
                                     "process_open_tcp_connections")))),
-            ("agent stderr (tail)", lambda: agent.stderr()[-6000:] if agent else ""),
+            h.agent_stderr(agent, 6000),
             ("postgres log (tail)", lambda: pg.logs()[-3000:]),
         ])
         if pre is not None and pre.poll() is None:

@@ -601,7 +601,7 @@ def main() -> int:
     finally:
         code = h.conclude(chk, guard, [
             ("prometheus log (tail)", lambda: prom.logs() if prom else ""),
-            ("agent stderr (tail)", lambda: agent.stderr()[-4000:] if agent else ""),
+            h.agent_stderr(agent, 4000),
             ("nginx logs (tail)", lambda: nginx.logs()[-3000:]),
         ])
         if prom is not None:

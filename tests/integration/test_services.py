@@ -300,7 +300,7 @@ def main() -> int:
             ("http_server_request_duration_seconds_count on the last scrape", lambda: "\n".join(
                 f"  {h.fmt_key(key)} {value}" for key, value in
                 sorted(h.select(m, "http_server_request_duration_seconds_count").items()))),
-            ("agent stderr (tail)", lambda: agent.stderr()[-4000:] if agent else ""),
+            h.agent_stderr(agent, 4000),
         ])
         for sock in idle:
             if sock:
