@@ -153,6 +153,22 @@ def label_for(key: bytes, user: str) -> str:
     return hmac.new(key, user.encode(), hashlib.sha256).hexdigest()[:16]
 
 
+def start_agent(redeye: str, work: str, port: int, key_file: str, clear: bool) -> h.Agent:
+    """An agent on the test's configuration, once it measures mes-api (one warm-up request
+    without a user, counted as unidentified)."""
+    config = os.path.join(work, "redeye.yaml")
+    with open(config, "w") as f:
+        f.write(config_yaml(port, key_file, clear=clear))
+    agent = h.Agent(redeye, ["--config", config], workdir=work).start()
+    warm = Client(port)
+    warm.get("/warmup")
+    warm.close()
+    h.wait_until(lambda: h.total(agent.scrape(), "http_server_request_duration_seconds_count",
+                                 service_name="mes-api") >= 1, 15,
+                 what=f"agent measuring mes-api (clear identities: {clear})")
+    return agent
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--redeye", required=True)
@@ -173,18 +189,8 @@ def main() -> int:
     try:
         with guard:
             nginx.start()
-            config = os.path.join(work, "redeye.yaml")
-            with open(config, "w") as f:
-                f.write(config_yaml(nginx.port, key_file, clear=False))
-            agent = h.Agent(args.redeye, ["--config", config], workdir=work).start()
-
             # Warm-up without a user: the agent follows nginx, and the request is "unidentified".
-            warm = Client(nginx.port)
-            warm.get("/warmup")
-            warm.close()
-            h.wait_until(lambda: h.total(agent.scrape(), "http_server_request_duration_seconds_count",
-                                         service_name="mes-api") >= 1, 15,
-                         what="agent measuring mes-api")
+            agent = start_agent(args.redeye, work, nginx.port, key_file, clear=False)
 
             # Start right after a distinct-users interval begins, so all traffic falls into one.
             while time.time() % DISTINCT_INTERVAL > 0.5:
@@ -260,15 +266,7 @@ def main() -> int:
             agent.cleanup()
 
             # A second agent showing identities in clear.
-            with open(config, "w") as f:
-                f.write(config_yaml(nginx.port, key_file, clear=True))
-            agent = h.Agent(args.redeye, ["--config", config], workdir=work).start()
-            warm = Client(nginx.port)
-            warm.get("/warmup")
-            warm.close()
-            h.wait_until(lambda: h.total(agent.scrape(), "http_server_request_duration_seconds_count",
-                                         service_name="mes-api") >= 1, 15,
-                         what="second agent measuring mes-api")
+            agent = start_agent(args.redeye, work, nginx.port, key_file, clear=True)
             answered = drive(nginx.port, check, light_users=100, heavy_scale=0.2)
             identified = sum(sum(s.values()) for s in answered.values())
             h.wait_until(lambda: sum(user_series(agent.scrape(),
