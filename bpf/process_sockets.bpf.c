@@ -35,7 +35,7 @@ int held_sockets(struct bpf_iter__task_file* ctx) {
   __u8 state = sk->__sk_common.skc_state;
   if (state != TCP_ESTABLISHED && state != TCP_LISTEN) return 0;
   struct redeye_held_socket record = {
-      .sock = (__u64)sk, .local_port = sk->__sk_common.skc_num, .family = family, .state = state};
+      .sock = (__u64)sk, .local_port = sk->__sk_common.skc_num, .state = state};
   bpf_seq_write(ctx->meta->seq, &record, sizeof(record));
   return 0;
 }

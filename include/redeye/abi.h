@@ -164,9 +164,8 @@ struct redeye_proc_tcp {
 struct redeye_held_socket {
   __u64 sock; /* struct sock address: the same socket behind several fds counts once */
   __u16 local_port;
-  __u16 family; /* AF_INET / AF_INET6 */
-  __u8 state;   /* TCP_ESTABLISHED (1) or TCP_LISTEN (10) */
-  __u8 pad[3];
+  __u8 state; /* TCP_ESTABLISHED (1) or TCP_LISTEN (10) */
+  __u8 pad[5];
 };
 
 struct redeye_conn_close_event {

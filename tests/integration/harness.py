@@ -720,6 +720,13 @@ def agent_stderr(agent, tail: int = 4000) -> Diagnostic:
     return ("agent stderr (tail)", lambda: agent.stderr()[-tail:] if agent is not None else "")
 
 
+def series_lines(title: str, text_of: Callable[[], str], prefixes: Tuple[str, ...]) -> Diagnostic:
+    """A diagnostic: the lines of a scrape (text_of(), e.g. the last one the test kept)
+    whose series names start with one of `prefixes`."""
+    return (title, lambda: "\n".join(line for line in text_of().splitlines()
+                                      if line.startswith(prefixes)))
+
+
 def conclude(check: Checker, guard: Guard, diagnostics: Iterable[Diagnostic] = ()) -> int:
     """A test's exit code, reported: the checks (failed ones first, on stderr), and when it
     failed (a failed check or a guarded exception) each diagnostic's text, e.g. the agent's

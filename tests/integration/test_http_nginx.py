@@ -278,10 +278,9 @@ def main() -> int:
             chk.eq("agent exit code after SIGTERM", 0, exit_code)
     finally:
         code = h.conclude(chk, guard, [
-            ("redeye/http series on the last scrape", lambda: "\n".join(
-                line for line in raw_text.splitlines()
-                if line.startswith(("http_server_request_duration_seconds_count",
-                                    "http_server_active_requests", "redeye_")))),
+            h.series_lines("redeye/http series on the last scrape", lambda: raw_text,
+                           ("http_server_request_duration_seconds_count",
+                            "http_server_active_requests", "redeye_")),
             h.agent_stderr(agent, 6000),
             ("nginx logs (tail)", lambda: nginx.logs()[-3000:]),
         ])

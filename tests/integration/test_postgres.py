@@ -540,11 +540,10 @@ def main() -> int:
 
     finally:
         code = h.conclude(chk, guard, [
-            ("db_*/redeye series on the last scrape", lambda: "\n".join(
-                line for line in raw_text.splitlines()
-                if line.startswith(("db_client_operation_duration_seconds_count",
-                                    "db_server_operation_duration_seconds_count", "redeye_",
-                                    "process_open_tcp_connections")))),
+            h.series_lines("db_*/redeye series on the last scrape", lambda: raw_text,
+                           ("db_client_operation_duration_seconds_count",
+                            "db_server_operation_duration_seconds_count", "redeye_",
+                            "process_open_tcp_connections")),
             h.agent_stderr(agent, 6000),
             ("postgres log (tail)", lambda: pg.logs()[-3000:]),
         ])

@@ -22,7 +22,7 @@ namespace redeye {
 namespace {
 
 TEST(ProcessSocketsDecode, WholeRecordsOnly) {
-  const redeye_held_socket records[2] = {{0x1234, 80, 2, 10, {}}, {0x5678, 40000, 10, 1, {}}};
+  const redeye_held_socket records[2] = {{0x1234, 80, 10, {}}, {0x5678, 40000, 1, {}}};
   std::vector<uint8_t> bytes(sizeof records + 5, 0xff);  // 5 stray bytes after them
   std::memcpy(bytes.data(), records, sizeof records);
   const auto sockets = decode_held_sockets(bytes);
@@ -133,6 +133,28 @@ TEST(ProcessSocketsLive, AProcessThatIsGoneHoldsNoSockets) {
   const auto gone = reader->of_process(static_cast<uint32_t>(child));
   ASSERT_TRUE(gone.has_value());
   EXPECT_TRUE(gone->empty());
+}
+
+}  // namespace
+}  // namespace redeye
+
+namespace redeye {
+namespace {
+
+TEST(OpenSocketReader, ProcNeedsNoKernelAndSaysSo) {
+  std::string why;
+  EXPECT_EQ(open_socket_reader("proc", why), nullptr);
+  EXPECT_EQ(why, "discovery.connection_counts: proc");
+}
+
+TEST(OpenSocketReader, AutoAndIteratorGiveAReaderWhereTheKernelHasOne) {
+  std::string why;
+  if (!open_reader(why)) GTEST_SKIP() << "SKIPPED LOUDLY: " << why;
+  for (const char* setting : {"auto", "iterator"}) {
+    std::string why_proc;
+    EXPECT_NE(open_socket_reader(setting, why_proc), nullptr) << setting;
+    EXPECT_TRUE(why_proc.empty()) << setting;
+  }
 }
 
 }  // namespace

@@ -210,21 +210,19 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
   use_sources.forget_tcp_counters = [&probes](uint32_t tgid) {
     probes.forget_process_counters(tgid);
   };
-  std::optional<ProcessSocketReader> socket_reader;
-  if (config.discovery.connection_counts != "proc") {
-    try {
-      socket_reader.emplace();
+  std::unique_ptr<ProcessSocketReader> socket_reader;
+  try {
+    std::string why_proc;
+    socket_reader = open_socket_reader(config.discovery.connection_counts, why_proc);
+    if (socket_reader) {
       use_sources.held_sockets = [&socket_reader](uint32_t pid) {
         return socket_reader->of_process(pid);
       };
-    } catch (const ProbeError& e) {
-      if (config.discovery.connection_counts == "iterator") {
-        return fail(std::string("discovery.connection_counts: iterator cannot be used: ") +
-                        e.what() + " (fix: connection_counts: auto or proc)",
-                    server.get(), options, stop);
-      }
-      spdlog::info("connection counts come from /proc/<pid>/net/tcp: {}", e.what());
+    } else {
+      spdlog::info("connection counts come from /proc/<pid>/net/tcp: {}", why_proc);
     }
+  } catch (const ProbeError& e) {
+    return fail(e.what(), server.get(), options, stop);
   }
   auto registry = std::make_shared<metrics::Registry>();
   auto self = std::make_shared<SelfMetrics>(SelfMetrics::KernelView{
@@ -293,23 +291,20 @@ int run_check(const Config& config) {
   } catch (const ProbeError& e) {
     report({"verifier", false, e.what()});
   }
-  if (ok && config.discovery.connection_counts == "proc") {
-    std::printf("%-13s %-4s %s\n", "connections", "ok",
-                "counted from /proc/<pid>/net/tcp (discovery.connection_counts: proc)");
-  } else if (ok) {
+  if (ok) {
     // Optional unless asked for: without it the USE collector counts from /proc.
     try {
-      ProcessSocketReader reader;
-      std::printf("%-13s %-4s %s\n", "connections", "ok",
-                  "counted by a BPF iterator over each service's sockets");
-    } catch (const ProbeError& e) {
-      if (config.discovery.connection_counts == "iterator") {
-        report({"connections", false,
-                std::string(e.what()) + " (discovery.connection_counts: iterator)"});
+      std::string why_proc;
+      if (open_socket_reader(config.discovery.connection_counts, why_proc)) {
+        std::printf("%-13s %-4s %s\n", "connections", "ok",
+                    "counted by a BPF iterator over each service's sockets");
       } else {
-        std::printf("%-13s %-4s %s; counted from /proc/<pid>/net/tcp instead\n", "connections",
-                    "warn", e.what());
+        const bool asked = config.discovery.connection_counts == "proc";
+        std::printf("%-13s %-4s counted from /proc/<pid>/net/tcp (%s)\n", "connections",
+                    asked ? "ok" : "warn", why_proc.c_str());
       }
+    } catch (const ProbeError& e) {
+      report({"connections", false, e.what()});
     }
   }
   std::printf("%s\n", ok ? "redeye can run here" : "redeye cannot run here: see FAIL above");

@@ -21,11 +21,6 @@ bool PidFilter::clear_if(uint32_t tgid, uint8_t action) {
       .compare_exchange_strong(expected, 0, std::memory_order_relaxed);
 }
 
-uint8_t PidFilter::get(uint32_t tgid) const {
-  if (tgid >= bytes_.size()) return 0;
-  return std::atomic_ref<uint8_t>(bytes_[tgid]).load(std::memory_order_relaxed);
-}
-
 std::optional<uint32_t> pid_filter_capacity(std::string_view pid_max_text) {
   while (!pid_max_text.empty() && (pid_max_text.back() == '\n' || pid_max_text.back() == ' ')) {
     pid_max_text.remove_suffix(1);

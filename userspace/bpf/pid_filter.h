@@ -26,8 +26,6 @@ class PidFilter {
   // Clears `tgid` if its action is still `action` (and not one written since). False when it
   // was not.
   bool clear_if(uint32_t tgid, uint8_t action);
-  // The action of `tgid`, 0 when none or beyond the filter.
-  uint8_t get(uint32_t tgid) const;
 
  private:
   std::span<uint8_t> bytes_;

@@ -60,6 +60,24 @@ std::optional<std::vector<discovery::HeldSocket>> ProcessSocketReader::of_proces
   return result;
 }
 
+std::unique_ptr<ProcessSocketReader> open_socket_reader(const std::string& setting,
+                                                        std::string& why_proc) {
+  if (setting == "proc") {
+    why_proc = "discovery.connection_counts: proc";
+    return nullptr;
+  }
+  try {
+    return std::make_unique<ProcessSocketReader>();
+  } catch (const ProbeError& e) {
+    if (setting == "iterator") {
+      throw ProbeError(std::string("discovery.connection_counts: iterator cannot be used: ") +
+                       e.what() + " (fix: connection_counts: auto or proc)");
+    }
+    why_proc = e.what();
+    return nullptr;
+  }
+}
+
 std::vector<discovery::HeldSocket> decode_held_sockets(std::span<const uint8_t> bytes) {
   std::vector<discovery::HeldSocket> sockets;
   sockets.reserve(bytes.size() / sizeof(redeye_held_socket));

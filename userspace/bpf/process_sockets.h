@@ -4,8 +4,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "discovery/procfs_reader.h"
@@ -32,6 +34,12 @@ class ProcessSocketReader {
  private:
   process_sockets_iter* skel_ = nullptr;
 };
+
+// The reader for config value discovery.connection_counts (`setting`: "auto", "iterator",
+// "proc"), or null when connections are counted from /proc; then `why_proc` says why. Throws
+// ProbeError, naming the key and the fix, when "iterator" cannot be had.
+std::unique_ptr<ProcessSocketReader> open_socket_reader(const std::string& setting,
+                                                        std::string& why_proc);
 
 // Decodes the iterator's output (struct redeye_held_socket records): whole records only; a
 // trailing partial record, which the kernel never writes, is ignored.
