@@ -10,8 +10,10 @@ static __always_inline __u64 next_conn_id(void) {
   __u32 zero = 0;
   __u64* seq = bpf_map_lookup_elem(&conn_seq, &zero);
   if (!seq) return 0;
-  *seq += 1;
-  return ((__u64)bpf_get_smp_processor_id() << 48) | *seq;
+  /* Atomic although per-CPU: on a preemptible kernel another task can run this program on the
+   * same CPU between a plain load and store, and two connections would share an id. */
+  __u64 n = __sync_fetch_and_add(seq, 1) + 1;
+  return ((__u64)bpf_get_smp_processor_id() << 48) | n;
 }
 
 static __always_inline void emit_conn_open(struct sock* sk, __u32 tgid, __u32 fd, __u64 conn_id,
@@ -64,8 +66,14 @@ static __always_inline void conn_close(const void* sk, __u64 ts) {
   fill_header(&ev.hdr, REDEYE_EV_CONN_CLOSE, state->tgid, state->fd, state->conn_id, ts);
   ev.bytes_in = state->bytes_in;
   ev.bytes_out = state->bytes_out;
+  /* A conversation no rule recognised before it ended is counted as unclassified too (not only
+   * those given up on after REDEYE_CLASSIFY_ATTEMPTS). */
+  bool unclassified = state->protocol == REDEYE_PROTO_UNKNOWN && (ev.bytes_in || ev.bytes_out);
+  bool pending = state->pending;
   /* sock_owner stays until tcp_destroy_sock: close() itself may still send a reset. */
   if (bpf_map_delete_elem(&conns, &key)) return; /* another CPU closed it first */
+  if (unclassified) count_stat(REDEYE_STAT_CONN_UNCLASSIFIED, 1);
+  if (pending) bpf_map_delete_elem(&pending_first, &key);
   if (bpf_ringbuf_output(&events, &ev, sizeof(ev), wakeup_flag())) {
     count_drop(REDEYE_DROP_RINGBUF_FULL);
   }

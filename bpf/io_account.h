@@ -5,27 +5,79 @@
 #ifndef REDEYE_BPF_IO_ACCOUNT_H
 #define REDEYE_BPF_IO_ACCOUNT_H
 
+#include "classify.h"
 #include "payload.h"
-#include "redeye/protocol_infer.h"
+#include "redeye/infer/common.h"
 
-/* Decides, from the first bytes the process reads or writes, which protocol the connection
- * speaks and which side the process is on (include/redeye/protocol_infer.h). */
-static __always_inline void classify(struct redeye_conn_state* conn,
-                                     const struct stashed_args* args, __u32 total) {
+/* The first bytes kept for `sk` in `direction`, or NULL (none, or kept for the other
+ * direction: then they were not a first message after all, and are forgotten). */
+static __always_inline struct pending_first* take_pending(struct redeye_conn_state* conn, __u64 key,
+                                                          __u8 direction) {
+  if (!conn->pending) return NULL;
+  struct pending_first* pending = bpf_map_lookup_elem(&pending_first, &key);
+  if (pending && pending->direction == direction) return pending;
+  bpf_map_delete_elem(&pending_first, &key);
+  conn->pending = 0;
+  return NULL;
+}
+
+/* Keeps ev->data[0..len) as the connection's first bytes in `direction`. */
+static __always_inline void keep_pending(struct data_scratch* s, struct redeye_conn_state* conn,
+                                         __u64 key, __u8 direction, __u32 len, __u64 ts) {
+  struct redeye_data_event* ev = (struct redeye_data_event*)s->raw;
+  s->pending.ts = ts;
+  s->pending.len = len;
+  s->pending.direction = direction;
+  __builtin_memcpy(s->pending.data, ev->data, REDEYE_INFER_WINDOW);
+  if (bpf_map_update_elem(&pending_first, &key, &s->pending, BPF_ANY) == 0) conn->pending = 1;
+}
+
+/* A connection of no known protocol yet: decides from its first bytes (the ones kept from
+ * earlier reads in the same direction, then this syscall's) which protocol it speaks and
+ * which side the process is on (include/redeye/protocol_infer.h). The payload is captured
+ * first, so a connection recognised now sends this syscall's bytes, preceded by the kept ones
+ * (a request split over reads reaches userspace whole, timed from its first byte). */
+static __always_inline void classify_and_emit(const struct stashed_args* args,
+                                              struct redeye_conn_state* conn, __u32 tgid,
+                                              __u32 total) {
   if (args->kind == STASH_NODATA) return;
-  unsigned char prefix[2 * REDEYE_INFER_PREFIX] = {};
-  void* buf = first_buffer(args);
-  __u32 len = total < REDEYE_INFER_PREFIX ? total : REDEYE_INFER_PREFIX;
-  int role = 0;
-  int protocol = 0;
-  if (buf && !bpf_probe_read_user(prefix, bounded_peek(len), buf)) {
-    protocol = redeye_infer_protocol(prefix, len, args->direction, &role);
+  struct data_scratch* s = data_scratch();
+  if (!s) return;
+  struct redeye_data_event* ev = (struct redeye_data_event*)s->raw;
+  __u64 key = args->sk;
+  __u64 ts = bpf_ktime_get_ns();
+  __u32 kept = 0;
+  struct pending_first* pending = take_pending(conn, key, args->direction);
+  if (pending) {
+    kept = pending->len & (REDEYE_INFER_WINDOW - 1);
+    ts = pending->ts;
+    __builtin_memcpy(ev->data, pending->data, REDEYE_INFER_WINDOW);
   }
-  if (protocol) {
-    conn->protocol = protocol;
-    conn->role = role == REDEYE_INFER_SERVER ? REDEYE_ROLE_SERVER : REDEYE_ROLE_CLIENT;
+  __u32 captured = capture_payload(ev, kept, args, total);
+  __u32 room = REDEYE_INFER_WINDOW - kept;
+  __u32 window = kept + (captured < room ? captured : room);
+  int result = redeye_classify_window(window, args->direction);
+  if (result > 0) {
+    conn->protocol = REDEYE_CLASSIFIED_PROTOCOL(result);
+    conn->role = REDEYE_CLASSIFIED_ROLE(result) == REDEYE_INFER_SERVER ? REDEYE_ROLE_SERVER
+                                                                       : REDEYE_ROLE_CLIENT;
     count_stat(REDEYE_STAT_CONN_CLASSIFIED, 1);
+    if (pending) {
+      bpf_map_delete_elem(&pending_first, &key);
+      conn->pending = 0;
+    }
+    send_data(s, args, conn, tgid, kept + total, kept + captured, ts);
     return;
+  }
+  /* A prefix of a first message, all of it in the window: wait for the next bytes. A MORE
+   * consumes at least one byte of the window, so this ends within REDEYE_INFER_WINDOW reads. */
+  if (result == REDEYE_INFER_MORE && captured == total && window < REDEYE_INFER_WINDOW) {
+    keep_pending(s, conn, key, args->direction, window, ts);
+    return;
+  }
+  if (pending) {
+    bpf_map_delete_elem(&pending_first, &key);
+    conn->pending = 0;
   }
   if (++conn->classify_attempts >= REDEYE_CLASSIFY_ATTEMPTS) {
     conn->protocol = REDEYE_PROTO_OTHER;
@@ -45,8 +97,11 @@ static __always_inline void account_io(const struct stashed_args* args, __u32 tg
     __sync_fetch_and_add(&conn->bytes_out, total);
     if (proc) __sync_fetch_and_add(&proc->bytes_sent, total);
   }
-  if (conn->protocol == REDEYE_PROTO_UNKNOWN) classify(conn, args, total);
-  if (conn->protocol == REDEYE_PROTO_UNKNOWN || conn->protocol == REDEYE_PROTO_OTHER) return;
+  if (conn->protocol == REDEYE_PROTO_UNKNOWN) {
+    classify_and_emit(args, conn, tgid, total);
+    return;
+  }
+  if (conn->protocol == REDEYE_PROTO_OTHER) return;
   /* The clock is read only for what is sent (byte counts need none). */
   emit_data(args, conn, tgid, total, bpf_ktime_get_ns());
 }

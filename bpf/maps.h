@@ -7,6 +7,7 @@
 
 #include "kernel_types.h"
 #include "redeye/abi.h"
+#include "redeye/infer/common.h"
 
 /* Settings written by userspace into .rodata before load; the verifier prunes dead branches. */
 const volatile bool follow_all __weak = false;         /* follow every process not marked IGNORE */
@@ -73,11 +74,30 @@ struct {
   __type(value, struct redeye_conn_state);
 } conns SEC(".maps") __weak;
 
+/* The first bytes of a connection that a rule called a prefix of its protocol's first message
+ * (REDEYE_INFER_MORE: a request line split over reads), kept until the next read or write in
+ * the same direction decides. Only connections in that state have an entry. */
+struct pending_first {
+  __u64 ts;  /* when the first of these bytes moved: a request starts there */
+  __u32 len; /* bytes in data */
+  __u8 direction;
+  __u8 pad[3];
+  __u8 data[REDEYE_INFER_WINDOW];
+};
+
+struct {
+  __uint(type, BPF_MAP_TYPE_LRU_HASH);
+  __uint(max_entries, 4096);
+  __type(key, __u64); /* struct sock address */
+  __type(value, struct pending_first);
+} pending_first SEC(".maps") __weak;
+
 /* Data events are assembled here (too big for the 512-byte stack), then copied to the ring
- * buffer with their exact size. Twice the capture limit so the verifier can prove
- * offset + length stays inside. */
+ * buffer with their exact size. Twice the capture limit (plus the pending window that may
+ * precede a payload) so the verifier can prove offset + length stays inside. */
 struct data_scratch {
-  __u8 raw[sizeof(struct redeye_data_event) + 2 * REDEYE_MAX_CAPTURE];
+  __u8 raw[sizeof(struct redeye_data_event) + 2 * REDEYE_MAX_CAPTURE + REDEYE_INFER_WINDOW];
+  struct pending_first pending; /* a pending_first entry is built here */
   __u32 emitted; /* data events from this CPU: the ring's fill level is checked every 16th */
 };
 

@@ -16,28 +16,6 @@ static __always_inline __u64 bounded_len(__u64 v, __u64 max) {
   return v;
 }
 
-/* min(v, REDEYE_INFER_PREFIX) for the classifier's peek, provably < 32 to the verifier (the
- * peek buffer holds 32 bytes). */
-static __always_inline __u64 bounded_peek(__u64 v) {
-  if (v > REDEYE_INFER_PREFIX) v = REDEYE_INFER_PREFIX;
-  asm volatile("%[v] &= 0x1f" : [v] "+r"(v));
-  return v;
-}
-
-/* The first iovec's buffer, or the plain buffer: where classification peeks. */
-static __always_inline void* first_buffer(const struct stashed_args* args) {
-  if (args->kind == STASH_PLAIN) return (void*)args->buf;
-  struct iovec iov = {};
-  void* iov_array = (void*)args->buf;
-  if (args->kind == STASH_MSG) {
-    struct user_msghdr msg = {};
-    if (bpf_probe_read_user(&msg, sizeof(msg), (void*)args->buf)) return NULL;
-    iov_array = msg.msg_iov;
-  }
-  if (!iov_array || bpf_probe_read_user(&iov, sizeof(iov), iov_array)) return NULL;
-  return iov.iov_base;
-}
-
 /* Copies up to `want` bytes from an iovec array into data[]. Returns bytes copied. The
  * iovecs themselves are read with one copy (each user copy costs about a map lookup). */
 static __always_inline __u32 copy_iovecs(__u8* data, struct iovec* iov_array, __u64 iovcnt,
@@ -77,19 +55,31 @@ static __always_inline __u32 copy_payload(__u8* data, const struct stashed_args*
   return copy_iovecs(data, iov_array, iovcnt, want);
 }
 
-static __always_inline void emit_data(const struct stashed_args* args,
-                                      const struct redeye_conn_state* conn, __u32 tgid, __u32 total,
-                                      __u64 ts) {
+/* This CPU's event under construction (data_scratch), or NULL. */
+static __always_inline struct data_scratch* data_scratch(void) {
   __u32 zero = 0;
-  struct data_scratch* s = bpf_map_lookup_elem(&scratch, &zero);
-  if (!s) return;
-  struct redeye_data_event* ev = (struct redeye_data_event*)s->raw;
+  return bpf_map_lookup_elem(&scratch, &zero);
+}
+
+/* Copies up to capture_bytes of the syscall's `total` bytes into ev->data at `offset` (<
+ * REDEYE_INFER_WINDOW: bytes already placed there). Returns bytes copied. */
+static __always_inline __u32 capture_payload(struct redeye_data_event* ev, __u32 offset,
+                                             const struct stashed_args* args, __u32 total) {
   __u32 want = total < capture_bytes ? total : capture_bytes;
   __u32 captured = 0;
   if (args->kind != STASH_NODATA && want > 0) {
-    captured = copy_payload(ev->data, args, want);
+    __u64 off = offset & (REDEYE_INFER_WINDOW - 1);
+    captured = copy_payload(ev->data + off, args, want);
     if (captured == 0) count_drop(REDEYE_DROP_READ_USER_FAILED);
   }
+  return captured;
+}
+
+/* Sends the event assembled in `s` whose data[] holds `captured` bytes of `total`. */
+static __always_inline void send_data(struct data_scratch* s, const struct stashed_args* args,
+                                      const struct redeye_conn_state* conn, __u32 tgid, __u32 total,
+                                      __u32 captured, __u64 ts) {
+  struct redeye_data_event* ev = (struct redeye_data_event*)s->raw;
   if (total > captured) count_stat(REDEYE_STAT_BYTES_TRUNCATED, total - captured);
   fill_header(&ev->hdr, REDEYE_EV_DATA, tgid, args->fd, conn->conn_id, ts);
   ev->total_len = total;
@@ -97,11 +87,22 @@ static __always_inline void emit_data(const struct stashed_args* args,
   ev->direction = args->direction;
   ev->protocol = conn->protocol;
   ev->role = conn->role;
-  __u64 size = sizeof(struct redeye_data_event) + bounded_len(captured, REDEYE_MAX_CAPTURE);
+  __u64 size = sizeof(struct redeye_data_event) +
+               bounded_len(captured, REDEYE_MAX_CAPTURE + REDEYE_INFER_WINDOW);
   /* Querying the ring's fill level on every event costs as much as a map lookup; checking
    * every 16th lets the backlog pass the wakeup threshold by at most 16 events. */
   __u64 flags = (++s->emitted & 15) == 0 ? wakeup_flag() : BPF_RB_NO_WAKEUP;
   if (bpf_ringbuf_output(&events, ev, size, flags)) count_drop(REDEYE_DROP_RINGBUF_FULL);
+}
+
+static __always_inline void emit_data(const struct stashed_args* args,
+                                      const struct redeye_conn_state* conn, __u32 tgid, __u32 total,
+                                      __u64 ts) {
+  struct data_scratch* s = data_scratch();
+  if (!s) return;
+  struct redeye_data_event* ev = (struct redeye_data_event*)s->raw;
+  __u32 captured = capture_payload(ev, 0, args, total);
+  send_data(s, args, conn, tgid, total, captured, ts);
 }
 
 #endif /* REDEYE_BPF_PAYLOAD_H */

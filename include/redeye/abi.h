@@ -1,6 +1,6 @@
 /* Kernel <-> userspace ABI: every struct that crosses the ring buffer or a map.
  * Plain C, fixed-width fields, no kernel headers: compiled by clang -target bpf and by C++.
- * The C++ side static_asserts the sizes (userspace/bpf/abi_checks.cpp). */
+ * The C++ side static_asserts the sizes (userspace/bpf/event_decoder.cpp). */
 #ifndef REDEYE_ABI_H
 #define REDEYE_ABI_H
 
@@ -74,7 +74,8 @@ enum redeye_stat {
   REDEYE_STAT_SYSCALLS_SEEN = 0,     /* socket reads/writes of followed processes */
   REDEYE_STAT_BYTES_TRUNCATED = 1,   /* payload bytes beyond the capture limit (not copied) */
   REDEYE_STAT_CONN_CLASSIFIED = 2,   /* connections recognised as a known protocol */
-  REDEYE_STAT_CONN_UNCLASSIFIED = 3, /* connections given up on (not HTTP) */
+  REDEYE_STAT_CONN_UNCLASSIFIED = 3, /* connections no rule recognised: given up on after
+                                        REDEYE_CLASSIFY_ATTEMPTS, or ended before that */
   REDEYE_STAT_MAX = 4,
 };
 
@@ -186,7 +187,8 @@ struct redeye_conn_state {
   __u8 protocol;
   __u8 role;
   __u8 classify_attempts;
-  __u8 pad[5];
+  __u8 pending; /* 1: its first bytes wait in the pending_first map (a split first message) */
+  __u8 pad[4];
 };
 
 #endif /* REDEYE_ABI_H */

@@ -8,18 +8,23 @@
 #ifndef REDEYE_PROTOCOL_INFER_H
 #define REDEYE_PROTOCOL_INFER_H
 
+#include "redeye/abi.h"
 #include "redeye/infer/amqp.h"
 #include "redeye/infer/common.h"
 #include "redeye/infer/http.h"
 #include "redeye/infer/postgres.h"
 
-/* Returns the protocol (enum redeye_protocol) and sets *role, or returns 0. */
+/* `p`: the first `len` (<= REDEYE_INFER_WINDOW) bytes of the connection in `direction`.
+ * Returns the protocol (enum redeye_protocol) and sets *role; REDEYE_INFER_MORE when no rule
+ * matched but one may with more bytes in the same direction; 0 when none can. */
 static inline int redeye_infer_protocol(const unsigned char* p, unsigned int len, int direction,
                                         int* role) {
-  if (redeye_infer_http(p, len, direction, role)) return 1;     /* REDEYE_PROTO_HTTP1 */
-  if (redeye_infer_postgres(p, len, direction, role)) return 2; /* REDEYE_PROTO_POSTGRES */
-  if (redeye_infer_amqp(p, len, direction, role)) return 3;     /* REDEYE_PROTO_AMQP */
-  return 0;
+  unsigned int head = len < REDEYE_INFER_PREFIX ? len : REDEYE_INFER_PREFIX;
+  int http = redeye_infer_http(p, len, direction, role);
+  if (http == 1) return REDEYE_PROTO_HTTP1;
+  if (redeye_infer_postgres(p, head, direction, role)) return REDEYE_PROTO_POSTGRES;
+  if (redeye_infer_amqp(p, head, direction, role)) return REDEYE_PROTO_AMQP;
+  return http == REDEYE_INFER_MORE ? REDEYE_INFER_MORE : 0;
 }
 
 #endif /* REDEYE_PROTOCOL_INFER_H */

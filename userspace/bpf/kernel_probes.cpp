@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdarg>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -36,9 +37,24 @@ std::array<uint64_t, N> sum_percpu(int map_fd) {
 }
 
 int libbpf_to_spdlog(enum libbpf_print_level level, const char* format, va_list args) {
-  char line[1024];
-  int n = vsnprintf(line, sizeof(line), format, args);
-  std::string_view text(line, n > 0 ? std::min<size_t>(n, sizeof(line) - 1) : 0);
+  // A verifier log can run to megabytes, and its reason is at the end: a long message keeps
+  // its head and its tail.
+  constexpr size_t kHead = 1024;
+  constexpr size_t kTail = 4096;
+  va_list again;
+  va_copy(again, args);
+  std::string line(kHead, '\0');
+  int n = vsnprintf(line.data(), line.size(), format, args);
+  if (n >= static_cast<int>(line.size())) {
+    line.assign(static_cast<size_t>(n) + 1, '\0');
+    vsnprintf(line.data(), line.size(), format, again);
+  }
+  va_end(again);
+  line.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  if (line.size() > kHead + kTail) {
+    line = line.substr(0, kHead) + "\n[...]\n" + line.substr(line.size() - kTail);
+  }
+  std::string_view text(line);
   while (!text.empty() && text.back() == '\n') text.remove_suffix(1);
   if (level == LIBBPF_WARN) {
     spdlog::warn("libbpf: {}", text);
@@ -96,7 +112,13 @@ const char* io_hooks_name(IoHooks hooks) {
 void route_libbpf_logs_to_spdlog() { libbpf_set_print(libbpf_to_spdlog); }
 
 KernelProbes::KernelProbes(const Config& config) {
-  skel_ = kernel_probes__open();
+  // REDEYE_BPF_VERIFIER_STATS=1 (with --log-level debug): the verifier's per-program statistics
+  // (instructions processed), for keeping the programs well inside its budget.
+  LIBBPF_OPTS(bpf_object_open_opts, open_opts);
+  if (const char* stats = std::getenv("REDEYE_BPF_VERIFIER_STATS"); stats && *stats == '1') {
+    open_opts.kernel_log_level = 4;
+  }
+  skel_ = kernel_probes__open_opts(&open_opts);
   if (!skel_) throw ProbeError("cannot open BPF object: " + errno_text(errno));
   skel_->rodata->capture_bytes = config.capture_bytes;
   skel_->rodata->empty_programs = config.empty_probes;

@@ -3,8 +3,14 @@
 #ifndef REDEYE_INFER_COMMON_H
 #define REDEYE_INFER_COMMON_H
 
-/* Bytes of a read or write the classifier looks at. */
+/* Bytes of a read or write the binary rules (PostgreSQL, AMQP) look at. */
 #define REDEYE_INFER_PREFIX 16
+/* Bytes the text rules (HTTP) may look at: the first bytes of a connection, gathered over
+ * reads while a rule says REDEYE_INFER_MORE. A power of two (verifier bound masks). */
+#define REDEYE_INFER_WINDOW 128
+
+/* A rule's "not yet": the bytes so far are a prefix of what it recognises, more are needed. */
+#define REDEYE_INFER_MORE (-1)
 
 /* `direction`: what the followed process did with the bytes. */
 #define REDEYE_INFER_INBOUND 0
@@ -13,6 +19,17 @@
 /* `*role` on success: the followed process's side of the conversation. */
 #define REDEYE_INFER_SERVER 1
 #define REDEYE_INFER_CLIENT 2
+
+/* `v` itself, in a register the BPF verifier does not link to `v`'s: a loop that compares its
+ * index with the length refines the copy, not the length. Otherwise every exit index leaves
+ * the length with other bounds, the states after the loop no longer match, and the rules
+ * that follow are verified once per exit (past the verifier's 1M-instruction budget). */
+static inline unsigned int redeye_opaque(unsigned int v) {
+#ifdef __bpf__
+  asm volatile("%[v] ^= 0" : [v] "+r"(v));
+#endif
+  return v;
+}
 
 static inline int redeye_prefix_is(const unsigned char* p, unsigned int len, const char* word,
                                    unsigned int word_len) {
