@@ -529,7 +529,8 @@ def check_systemd(c):
     for key, value in (("NoNewPrivileges", "yes"), ("ProtectSystem", "strict"),
                        ("ProtectHome", "read-only"), ("PrivateTmp", "yes"),
                        ("ProtectKernelModules", "yes"), ("ProtectControlGroups", "yes"),
-                       ("LimitMEMLOCK", "infinity"), ("Restart", "on-failure")):
+                       ("LimitMEMLOCK", "infinity"), ("LimitNOFILE", "8192"),
+                       ("Restart", "on-failure")):
         c.check(get(key) == [value], f"unit: {key}={value}", str(get(key)))
     for key in ("PrivateNetwork", "PrivateUsers", "ProtectProc"):
         c.check(not any(v in ("yes", "true", "invisible", "noaccess") for v in get(key)),

@@ -1,13 +1,18 @@
 #include "web/metrics_server.h"
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
 #include <prometheus/text_serializer.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -16,56 +21,59 @@
 namespace redeye::web {
 namespace {
 
-constexpr int kWorkers = 2;
-constexpr size_t kMaxQueued = 32;        // connections waiting for a worker; more are closed
-constexpr int kIoTimeoutSeconds = 5;     // a slow client cannot hold a worker longer
+constexpr ConnectionLimits::Id kListenId = 0;
+constexpr ConnectionLimits::Id kWakeId = 1;
+constexpr int kAcceptsPerWake = 256;  // then serve the others before accepting more
+// File descriptors left for the rest of the agent (BPF maps and programs, /proc, logs) when
+// the connection cap is fitted to the process's limit.
+constexpr size_t kReservedFds = 256;
+// After EMFILE/ENFILE with nothing to close: wait before accepting again (no busy loop).
+constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
-// One accepted connection, plain or TLS.
-class Stream {
- public:
-  Stream(int fd, SSL_CTX* tls) : fd_(fd) {
-    if (!tls) return;
-    ssl_ = SSL_new(tls);
-    if (!ssl_ || SSL_set_fd(ssl_, fd) != 1 || SSL_accept(ssl_) != 1) ok_ = false;
+// Raises RLIMIT_NOFILE's soft limit toward the hard one so that `wanted` connections fit;
+// returns how many connections fit.
+size_t fit_fd_limit(size_t wanted) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+  const rlim_t need = wanted + kReservedFds;
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < need) {
+    const rlim_t raised = limit.rlim_max == RLIM_INFINITY ? need : std::min(limit.rlim_max, need);
+    rlimit want = limit;
+    want.rlim_cur = raised;
+    if (setrlimit(RLIMIT_NOFILE, &want) == 0) limit.rlim_cur = raised;
   }
-  ~Stream() {
-    if (ssl_) {
-      if (ok_) SSL_shutdown(ssl_);
-      SSL_free(ssl_);
-    }
-    close(fd_);
-  }
-  bool ok() const { return ok_; }
-  long read(char* buf, size_t len) {
-    if (ssl_) return SSL_read(ssl_, buf, static_cast<int>(len));
-    return ::recv(fd_, buf, len, 0);
-  }
-  bool write_all(const std::string& data) {
-    size_t off = 0;
-    while (off < data.size()) {
-      long n = ssl_ ? SSL_write(ssl_, data.data() + off, static_cast<int>(data.size() - off))
-                    : ::send(fd_, data.data() + off, data.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      off += static_cast<size_t>(n);
-    }
-    return true;
-  }
+  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= need) return wanted;
+  const size_t fit =
+      limit.rlim_cur > 2 * kReservedFds ? limit.rlim_cur - kReservedFds : limit.rlim_cur / 2;
+  spdlog::warn(
+      "metrics endpoint: the open-files limit ({}) allows {} connections, not {}: "
+      "raise LimitNOFILE / ulimit -n to {}",
+      limit.rlim_cur, fit, wanted, need);
+  return fit;
+}
 
- private:
-  int fd_;
-  SSL* ssl_ = nullptr;
-  bool ok_ = true;
-};
+// `limits` with the total cap lowered to what the process's open-files limit allows.
+ConnectionPolicy fit_fd_limit(ConnectionPolicy limits) {
+  limits.max_connections = fit_fd_limit(limits.max_connections);
+  return limits;
+}
 
 const char* reason_phrase(int status) {
   switch (status) {
-    case 200: return "OK";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 503: return "Service Unavailable";
-    default: return "Error";
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Error";
   }
 }
 
@@ -74,7 +82,8 @@ int listen_on(const std::string& listen, uint16_t& port_out) {
   const size_t colon = listen.rfind(':');
   std::string host = listen.substr(0, colon);
   const std::string port = listen.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -90,13 +99,13 @@ int listen_on(const std::string& listen, uint16_t& port_out) {
     if (fd < 0) continue;
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, 64) == 0) {
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && ::listen(fd, SOMAXCONN) == 0) {
       sockaddr_storage bound{};
       socklen_t len = sizeof(bound);
       getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-      port_out = ntohs(bound.ss_family == AF_INET6
-                           ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
-                           : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
+      port_out =
+          ntohs(bound.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&bound)->sin6_port
+                                            : reinterpret_cast<sockaddr_in*>(&bound)->sin_port);
       freeaddrinfo(found);
       return fd;
     }
@@ -108,9 +117,15 @@ int listen_on(const std::string& listen, uint16_t& port_out) {
                     " (pick another with --listen HOST:PORT)");
 }
 
+int fcntl_nonblock(int fd) {
+  const int flags = fcntl(fd, F_GETFL);
+  return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+}
+
 }  // namespace
 
-MetricsServer::MetricsServer(const ServerOptions& options) : auth_(options.auth) {
+MetricsServer::MetricsServer(const ServerOptions& options, const ConnectionPolicy& limits)
+    : auth_(options.auth), limits_(fit_fd_limit(limits)) {
   if (!options.tls_cert_file.empty()) {
     try {
       tls_ = std::make_unique<TlsContext>(options.tls_cert_file, options.tls_key_file);
@@ -119,75 +134,147 @@ MetricsServer::MetricsServer(const ServerOptions& options) : auth_(options.auth)
     }
   }
   listen_fd_ = listen_on(options.listen, port_);
-  threads_.emplace_back([this] { accept_loop(); });
-  for (int i = 0; i < kWorkers; i++) threads_.emplace_back([this] { worker_loop(); });
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epoll_fd_ < 0 || wake_fd_ < 0 || fcntl_nonblock(listen_fd_) != 0) {
+    const std::string why = std::strerror(errno);
+    for (int fd : {listen_fd_, epoll_fd_, wake_fd_}) {
+      if (fd >= 0) close(fd);
+    }
+    throw ServerError("listen: cannot serve metrics on " + options.listen + ": " + why);
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = kListenId;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
+  ev.data.u64 = kWakeId;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  thread_ = std::thread([this] { loop(); });
 }
 
 MetricsServer::~MetricsServer() {
   stopping_ = true;
-  shutdown(listen_fd_, SHUT_RDWR);  // wakes accept()
-  queue_cv_.notify_all();
-  for (auto& t : threads_) t.join();
+  const uint64_t one = 1;
+  [[maybe_unused]] const ssize_t woken = write(wake_fd_, &one, sizeof(one));
+  thread_.join();
+  open_.clear();  // closes every connection
   close(listen_fd_);
-  for (int fd : queue_) close(fd);
+  close(wake_fd_);
+  close(epoll_fd_);
 }
 
-void MetricsServer::accept_loop() {
+void MetricsServer::loop() {
+  epoll_event events[256];
   while (!stopping_) {
-    int fd = accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    Clock::time_point now = Clock::now();
+    std::optional<Clock::time_point> wake = limits_.next_deadline();
+    if (accept_paused_until_ && (!wake || *accept_paused_until_ < *wake)) {
+      wake = accept_paused_until_;
+    }
+    int timeout_ms = -1;
+    if (wake) {
+      const auto ms = std::chrono::ceil<std::chrono::milliseconds>(*wake - now).count();
+      timeout_ms = static_cast<int>(std::clamp<int64_t>(ms, 0, 60'000));
+    }
+    const int n = epoll_wait(epoll_fd_, events, 256, timeout_ms);
+    now = Clock::now();
+    for (int i = 0; i < n && !stopping_; i++) {
+      const ConnectionLimits::Id id = events[i].data.u64;
+      if (id == kListenId) {
+        accept_ready(now);
+      } else if (id != kWakeId) {
+        advance(id, now);
+      }
+    }
+    if (accept_paused_until_ && *accept_paused_until_ <= now) {
+      accept_paused_until_.reset();
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u64 = kListenId;
+      epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+    }
+    for (const auto& [id, reason] : limits_.expired(now)) close_connection(id, reason);
+  }
+}
+
+void MetricsServer::accept_ready(Clock::time_point now) {
+  for (int i = 0; i < kAcceptsPerWake; i++) {
+    sockaddr_storage peer{};
+    socklen_t len = sizeof(peer);
+    const int fd =
+        accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (stopping_) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));  // e.g. EMFILE
-      continue;
+      if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+        // The fd limit is shared with the rest of the agent: pause accepting for a moment
+        // rather than spin on a listening socket that stays readable.
+        accept_paused_until_ = now + kAcceptPause;
+        epoll_event ev{};
+        ev.data.u64 = kListenId;
+        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+      }
+      return;  // EAGAIN: all accepted
     }
-    timeval timeout{kIoTimeoutSeconds, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
-    std::lock_guard lock(queue_mutex_);
-    if (queue_.size() >= kMaxQueued) {
+    const ConnectionLimits::Id id = next_id_++;
+    const ConnectionLimits::Admission admission = limits_.admit(id, client_key(peer), now);
+    for (const auto& [victim, reason] : admission.to_close) close_connection(victim, reason);
+    if (!admission.admitted) {
       close(fd);
+      stats_.closed(*admission.refused_reason);
       continue;
     }
-    queue_.push_back(fd);
-    queue_cv_.notify_one();
+    open_.emplace(id, Open{std::make_unique<HttpConnection>(fd, tls_ ? tls_->get() : nullptr),
+                           HttpConnection::Wait::kRead});
+    stats_.set_open(open_.size());
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = id;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
   }
 }
 
-void MetricsServer::worker_loop() {
-  while (true) {
-    int fd;
-    {
-      std::unique_lock lock(queue_mutex_);
-      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      fd = queue_.front();
-      queue_.pop_front();
-    }
-    serve(fd);
+void MetricsServer::advance(ConnectionLimits::Id id, Clock::time_point now) {
+  const auto it = open_.find(id);
+  if (it == open_.end()) return;  // closed earlier in this round
+  HttpConnection& connection = *it->second.connection;
+  const bool was_complete = connection.head_complete();
+  const HttpConnection::Progress progress =
+      connection.advance([this](const auto& request) { return answer(request); });
+  if (!was_complete && connection.head_complete()) limits_.head_complete(id, now);
+  if (progress.wait == HttpConnection::Wait::kClose) {
+    close_connection(id, progress.reason);
+  } else {
+    watch(id, progress.wait);
   }
 }
 
-void MetricsServer::serve(int fd) {
-  Stream stream(fd, tls_ ? tls_->get() : nullptr);
-  if (!stream.ok()) return;  // failed handshake: nothing to answer
-  std::string head;
-  char buf[2048];
-  size_t end = std::string::npos;
-  while (end == std::string::npos && head.size() < kMaxRequestHead) {
-    long n = stream.read(buf, sizeof(buf));
-    if (n <= 0) return;
-    head.append(buf, static_cast<size_t>(n));
-    end = request_head_end(head);
-  }
-  std::optional<EndpointRequest> request;
-  if (end != std::string::npos) request = parse_endpoint_request(std::string_view(head).substr(0, end));
+void MetricsServer::watch(ConnectionLimits::Id id, HttpConnection::Wait wait) {
+  Open& open = open_.at(id);
+  if (open.waiting == wait) return;
+  open.waiting = wait;
+  epoll_event ev{};
+  ev.events = wait == HttpConnection::Wait::kWrite ? EPOLLOUT : EPOLLIN;
+  ev.data.u64 = id;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, open.connection->fd(), &ev);
+}
+
+void MetricsServer::close_connection(ConnectionLimits::Id id, std::optional<CloseReason> reason) {
+  limits_.remove(id);
+  const auto it = open_.find(id);
+  if (it == open_.end()) return;
+  if (reason) stats_.closed(*reason);  // counted before the client can see the close
+  open_.erase(it);                     // closes the fd, which leaves the epoll set with it
+  stats_.set_open(open_.size());
+}
+
+std::string MetricsServer::answer(const std::optional<EndpointRequest>& request) const {
   const Response r = respond(request);
   std::ostringstream out;
-  out << "HTTP/1.1 " << r.status << ' ' << reason_phrase(r.status) << "\r\nContent-Type: "
-      << r.content_type << "\r\nContent-Length: " << r.body.size() << "\r\n"
-      << r.extra_headers << "Connection: close\r\n\r\n";
-  if (stream.write_all(out.str())) stream.write_all(r.body);
+  out << "HTTP/1.1 " << r.status << ' ' << reason_phrase(r.status)
+      << "\r\nContent-Type: " << r.content_type << "\r\nContent-Length: " << r.body.size() << "\r\n"
+      << r.extra_headers << "Connection: close\r\n\r\n"
+      << r.body;
+  return out.str();
 }
 
 Response MetricsServer::respond(const std::optional<EndpointRequest>& request) const {
@@ -248,6 +335,7 @@ std::string MetricsServer::render() const {
     families.insert(families.end(), std::make_move_iterator(collected.begin()),
                     std::make_move_iterator(collected.end()));
   }
+  for (auto& family : stats_.Collect()) families.push_back(std::move(family));
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, families);
   return out.str();

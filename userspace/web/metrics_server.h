@@ -4,25 +4,31 @@
 // run can still tell its orchestrator why.
 //
 // A small server of our own rather than civetweb: Debian 12's civetweb crashes on the first
-// HTTPS request with OpenSSL 3 (it calls a function OpenSSL 3 removed), and an endpoint that
-// answers three paths needs little: one accept thread, two workers, bounded heads, timeouts.
+// HTTPS request with OpenSSL 3 (it calls a function OpenSSL 3 removed). One event-loop thread
+// (epoll, non-blocking sockets and non-blocking TLS) serves every connection, so idle or
+// slow clients cannot hold up a scrape: each connection has a deadline for its TLS handshake
+// and request head and one for taking the answer; the connections open at once are capped in
+// total and per client address, and a cap makes room by closing the oldest connection that
+// has not sent a request yet (connection_limits.h). Counted in
+// redeye_metrics_endpoint_connections_closed_total{reason}.
 #pragma once
 
 #include <prometheus/collectable.h>
 
 #include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "web/basic_auth.h"
+#include "web/connection_limits.h"
 #include "web/endpoint_request.h"
+#include "web/http_connection.h"
 #include "web/tls_context.h"
 
 namespace redeye::web {
@@ -48,8 +54,9 @@ struct Response {
 
 class MetricsServer {
  public:
-  // Binds and starts serving; throws ServerError with a one-line reason.
-  explicit MetricsServer(const ServerOptions& options);
+  // Binds and starts serving; throws ServerError with a one-line reason. `limits`: the
+  // connection caps and deadlines (the defaults are the agent's).
+  explicit MetricsServer(const ServerOptions& options, const ConnectionPolicy& limits = {});
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;
@@ -58,30 +65,45 @@ class MetricsServer {
   void set_unready(std::string reason);
   void set_ready();
   uint16_t port() const { return port_; }
+  // The endpoint's own self-metrics (also part of every /metrics answer).
+  const ConnectionStats& stats() const { return stats_; }
 
   // The response to a parsed request (pure apart from reading the collectables).
   Response respond(const std::optional<EndpointRequest>& request) const;
 
  private:
-  void accept_loop();
-  void worker_loop();
-  void serve(int fd);
+  void loop();
+  void accept_ready(Clock::time_point now);
+  void advance(ConnectionLimits::Id id, Clock::time_point now);
+  void close_connection(ConnectionLimits::Id id, std::optional<CloseReason> reason);
+  void watch(ConnectionLimits::Id id, HttpConnection::Wait wait);
+  std::string answer(const std::optional<EndpointRequest>& request) const;
   std::string render() const;
 
   std::optional<Credentials> auth_;
   std::unique_ptr<TlsContext> tls_;
   int listen_fd_ = -1;
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;  // eventfd: the destructor wakes the loop
   uint16_t port_ = 0;
+  ConnectionStats stats_;
 
   mutable std::mutex mutex_;  // collectables_, unready_reason_
   std::vector<std::weak_ptr<prometheus::Collectable>> collectables_;
   std::string unready_reason_ = "starting";
 
-  std::mutex queue_mutex_;
-  std::condition_variable queue_cv_;
-  std::deque<int> queue_;
+  // The event loop's own (only its thread touches them).
+  struct Open {
+    std::unique_ptr<HttpConnection> connection;
+    HttpConnection::Wait waiting;
+  };
+  ConnectionLimits limits_;
+  std::unordered_map<ConnectionLimits::Id, Open> open_;
+  ConnectionLimits::Id next_id_ = 2;  // 0 and 1 name the listening socket and the eventfd
+  std::optional<Clock::time_point> accept_paused_until_;  // out of fds: retry later
+
   std::atomic<bool> stopping_{false};
-  std::vector<std::thread> threads_;
+  std::thread thread_;
 };
 
 // Reads the file holding the basic-auth password (trailing newline stripped). Throws
