@@ -11,6 +11,7 @@
 
 /* Settings written by userspace into .rodata before load; the verifier prunes dead branches. */
 const volatile bool follow_all __weak = false;         /* follow every process not marked IGNORE */
+const volatile bool follow_listeners __weak = false;   /* a process that listens is followed */
 const volatile bool empty_programs __weak = false;     /* benchmark floor: attach, do nothing */
 const volatile __u32 capture_bytes __weak = 4096;      /* payload prefix copied per syscall */
 const volatile __u32 wakeup_bytes __weak = 256 * 1024; /* wake the reader at this backlog */

@@ -85,9 +85,15 @@ int on_tcp_state(struct set_state_ctx* ctx) {
   if (empty_programs || ctx->protocol != IPPROTO_TCP) return 0;
   int state = ctx->newstate;
   if (state == TCP_LISTEN) {
-    /* listen() runs in the owner's syscall, so current is the owner. */
+    /* listen() runs in the owner's syscall, so current is the owner. A listener is a service
+     * under the default configuration: it is followed from here, before userspace has read
+     * its /proc entry, so the first connections it accepts right after listen() are measured
+     * (a short-lived server answers them within milliseconds). Userspace unfollows it again
+     * if discovery decides it is not a service (an exclude rule). */
     __u32 tgid = bpf_get_current_pid_tgid() >> 32;
-    if (filter_action(tgid) != REDEYE_FILTER_IGNORE) {
+    __u8 action = filter_action(tgid);
+    if (action != REDEYE_FILTER_IGNORE) {
+      if (follow_listeners && !follow_all && action == 0) filter_follow(tgid);
       emit_process_event(REDEYE_EV_LISTEN, tgid, 0, ctx->sport);
     }
   } else if (state == TCP_SYN_SENT) {

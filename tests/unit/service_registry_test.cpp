@@ -227,10 +227,27 @@ TEST_F(ServiceRegistryTest, ForkedChildOfAServiceJoinsItWithoutReadingProc) {
   // Its own exec decides it afresh from /proc (here: unreadable, so not a service).
   registry->on_exec(102);
   EXPECT_EQ(registry->service_of(102), nullptr);
-  // A child that is already gone is not added.
+}
+
+// A child that served its connection and exited before its fork event was read (no /proc
+// entry at all) still joins: its connections' events are queued behind the fork, and were
+// lost before (a PostgreSQL backend of a fresh connection, under load). Its exit removes it.
+TEST_F(ServiceRegistryTest, ForkedChildAlreadyGoneJoinsUntilItsExitEvent) {
+  auto registry = make();
+  registry->scan();
+  ASSERT_NE(registry->service_of(100), nullptr);
+  ASSERT_FALSE(fs::exists(root_ / "103"));
   registry->on_fork(103, 100);
+  EXPECT_EQ(registry->service_of(103), registry->service_of(100));
+  EXPECT_TRUE(followed_.contains(103));
+  registry->on_exit(103);
   EXPECT_EQ(registry->service_of(103), nullptr);
   EXPECT_FALSE(followed_.contains(103));
+  // A rescan forgets such a child if its exit event was lost.
+  registry->on_fork(104, 100);
+  ASSERT_NE(registry->service_of(104), nullptr);
+  registry->scan();
+  EXPECT_EQ(registry->service_of(104), nullptr);
 }
 
 TEST_F(ServiceRegistryTest, ProcessGoneBeforeProcCouldBeReadIsNamedFromItsExec) {

@@ -123,6 +123,7 @@ KernelProbes::KernelProbes(const Config& config) {
   skel_->rodata->capture_bytes = config.capture_bytes;
   skel_->rodata->empty_programs = config.empty_probes;
   skel_->rodata->follow_all = config.follow_all_processes;
+  skel_->rodata->follow_listeners = config.discovery.listening_processes;
   // The reader is woken at a fixed backlog (fewer wakeups than that cost a context switch per
   // few events), or at a quarter of a small ring so it still has room while it runs.
   skel_->rodata->wakeup_bytes = std::min<uint32_t>(256 * 1024, config.ring_buffer_bytes / 4);

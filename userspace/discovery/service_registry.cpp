@@ -53,16 +53,17 @@ void ServiceRegistry::on_fork(uint32_t child, uint32_t parent) {
   std::unique_lock lock(mutex_);
   auto it = processes_.find(parent);
   if (child != self_pid_ && it != processes_.end()) {
-    // Only the start time is read (it names the PID); a child already gone is not added.
-    if (const std::optional<uint64_t> start = reader_.start_time(child)) {
-      discovery::ProcessInfo info;
-      info.pid = child;
-      info.ppid = parent;
-      info.start_time_ticks = *start;
-      info.exe = it->second.exe;
-      assign(info, it->second.service);
-      return;
-    }
+    // Only the start time is read (it names the PID). A child already gone joins too: the
+    // kernel followed it from its fork, so the events of its connections (a PostgreSQL
+    // backend that served one query and exited before this event was read) are queued behind
+    // this one, and its exit event, queued after them, removes it again.
+    discovery::ProcessInfo info;
+    info.pid = child;
+    info.ppid = parent;
+    info.start_time_ticks = reader_.start_time(child).value_or(0);
+    info.exe = it->second.exe;
+    assign(info, it->second.service);
+    return;
   }
   lock.unlock();
   evaluate(child);
