@@ -108,6 +108,7 @@ std::shared_ptr<const ServiceInfo> ServiceRegistry::service_or_adhoc(uint32_t tg
   adhoc.name_source = "exe";
   auto shared = std::make_shared<const ServiceInfo>(std::move(adhoc));
   adhoc_[tgid] = shared;
+  touched_.insert(identity_of(*shared));
   return shared;
 }
 
@@ -123,6 +124,20 @@ std::vector<ServiceMembers> ServiceRegistry::members() const {
   out.reserve(grouped.size());
   for (auto& [ptr, entry] : grouped) out.push_back(std::move(entry));
   return out;
+}
+
+ServiceActivity ServiceRegistry::take_activity() {
+  std::lock_guard lock(mutex_);
+  ServiceActivity activity;
+  const ServiceInfo* previous = nullptr;  // a service's processes are often listed together
+  for (const auto& [pid, process] : processes_) {
+    if (process.service.get() == previous) continue;
+    previous = process.service.get();
+    activity.live.insert(identity_of(*previous));
+  }
+  for (const auto& [tgid, service] : adhoc_) activity.live.insert(identity_of(*service));
+  activity.touched.swap(touched_);
+  return activity;
 }
 
 size_t ServiceRegistry::process_count() const {
@@ -253,6 +268,7 @@ void ServiceRegistry::assign(const discovery::ProcessInfo& info,
   auto [it, inserted] = processes_.try_emplace(tgid);
   if (inserted || it->second.service != service) {
     spdlog::debug("service {}: pid {} ({})", service->name, tgid, service->name_source);
+    touched_.insert(identity_of(*service));
   }
   it->second.start_time_ticks = info.start_time_ticks;
   it->second.exe = info.exe;

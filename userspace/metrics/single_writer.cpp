@@ -35,6 +35,7 @@ void Histogram::collect(prometheus::ClientMetric& out) const {
 }
 
 std::vector<prometheus::MetricFamily> Registry::Collect() const {
+  scrapes_.fetch_add(1, std::memory_order_acq_rel);
   std::vector<prometheus::MetricFamily> out;
   std::lock_guard lock(mutex_);
   out.reserve(families_.size());
@@ -43,6 +44,20 @@ std::vector<prometheus::MetricFamily> Registry::Collect() const {
     if (!collected.metric.empty()) out.push_back(std::move(collected));
   }
   return out;
+}
+
+std::size_t Registry::remove_series(const Labels& subset) {
+  std::lock_guard lock(mutex_);
+  std::size_t removed = 0;
+  for (const auto& family : families_) removed += family->remove_matching(subset);
+  return removed;
+}
+
+std::size_t Registry::series_count() const {
+  std::lock_guard lock(mutex_);
+  std::size_t count = 0;
+  for (const auto& family : families_) count += family->size();
+  return count;
 }
 
 }  // namespace redeye::metrics

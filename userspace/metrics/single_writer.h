@@ -8,7 +8,9 @@
 // a second writer would lose updates (never corrupt memory).
 //
 // Families and series are created under a mutex (rare), and a series' address stays valid
-// as long as its Registry.
+// as long as its Registry, unless Registry::remove_series erases it: only the writing thread
+// may call that, once it holds no pointer to the series (scrapes are safe: they take the
+// family's mutex).
 #pragma once
 
 #include <prometheus/collectable.h>
@@ -81,6 +83,9 @@ class FamilyBase {
  public:
   virtual ~FamilyBase() = default;
   virtual prometheus::MetricFamily collect() const = 0;
+  // Erases the series whose labels include every pair of `subset`; returns how many.
+  virtual std::size_t remove_matching(const Labels& subset) = 0;
+  virtual std::size_t size() const = 0;
 };
 
 template <typename Metric>
@@ -96,6 +101,22 @@ class Family final : public FamilyBase {
     auto& slot = series_[labels];
     if (!slot) slot = std::make_unique<Metric>(std::forward<Args>(args)...);
     return *slot;
+  }
+
+  std::size_t remove_matching(const Labels& subset) override {
+    std::lock_guard lock(mutex_);
+    return std::erase_if(series_, [&subset](const auto& entry) {
+      for (const auto& [key, value] : subset) {
+        auto it = entry.first.find(key);
+        if (it == entry.first.end() || it->second != value) return false;
+      }
+      return true;
+    });
+  }
+
+  std::size_t size() const override {
+    std::lock_guard lock(mutex_);
+    return series_.size();
   }
 
   prometheus::MetricFamily collect() const override {
@@ -133,8 +154,18 @@ class Registry final : public prometheus::Collectable {
     return add_family<Histogram>(std::move(name), std::move(help));
   }
 
-  // Families with at least one series, in creation order.
+  // Families with at least one series, in creation order. Counts a scrape.
   std::vector<prometheus::MetricFamily> Collect() const override;
+
+  // Erases, in every family, the series whose labels include every pair of `subset`; returns
+  // how many. The single-writer contract: call it from the writing thread, after dropping
+  // every pointer to those series.
+  std::size_t remove_series(const Labels& subset);
+  // Series held, over all families.
+  std::size_t series_count() const;
+  // Collect() calls so far (each scrape of /metrics makes one). Counted before the families
+  // are read: a scrape counted after a series' last update has seen it.
+  uint64_t scrapes() const { return scrapes_.load(std::memory_order_acquire); }
 
  private:
   template <typename Metric>
@@ -148,6 +179,7 @@ class Registry final : public prometheus::Collectable {
 
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<FamilyBase>> families_;
+  mutable std::atomic<uint64_t> scrapes_{0};
 };
 
 }  // namespace redeye::metrics

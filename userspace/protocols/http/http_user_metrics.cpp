@@ -269,6 +269,11 @@ HttpUserMetrics::ServiceUsers* HttpUserMetrics::service(const ServiceInfo& servi
   return it->second.get();
 }
 
+void HttpUserMetrics::forget_service(const ServiceIdentity& service) {
+  std::lock_guard lock(mutex_);
+  services_.erase(identity_key(service));
+}
+
 std::vector<prometheus::MetricFamily> HttpUserMetrics::Collect() const {
   FamilyBuilder requests = counter_family(
       "redeye_http_server_user_requests_total",

@@ -167,6 +167,8 @@ class HttpUserMetrics : public prometheus::Collectable {
   // The users of `service`, created on first use; nullptr when its rule does not track users.
   // Instances with the same name, namespace and instance id share one.
   ServiceUsers* service(const ServiceInfo& service);
+  // Stops exporting the users of `service` (no connection of it is open). Thread-safe.
+  void forget_service(const ServiceIdentity& service);
 
   std::vector<prometheus::MetricFamily> Collect() const override;
 
