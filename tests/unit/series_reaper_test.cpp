@@ -6,90 +6,37 @@
 
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <string>
 
-#include "protocols/http/http_protocol.h"
+#include "adhoc_agent_test_support.h"
 
 namespace redeye {
 namespace {
 
 using std::chrono::seconds;
 
-redeye_conn_open_event open_event(uint64_t id, uint32_t tgid, uint64_t sock, const char* comm) {
-  redeye_conn_open_event ev{};
-  ev.hdr.type = REDEYE_EV_CONN_OPEN;
-  ev.hdr.conn_id = id;
-  ev.hdr.tgid = tgid;
-  ev.sock = sock;
-  ev.local_port = 8080;
-  std::strncpy(ev.comm, comm, sizeof(ev.comm) - 1);
-  return ev;
-}
-
-double value(const std::vector<prometheus::MetricFamily>& families, const std::string& name) {
-  for (const auto& family : families) {
-    if (family.name == name && !family.metric.empty()) {
-      const auto& metric = family.metric.front();
-      return family.type == prometheus::MetricType::Counter ? metric.counter.value
-                                                            : metric.gauge.value;
-    }
-  }
-  return -1;
-}
-
-class SeriesReaperTest : public ::testing::Test {
+class SeriesReaperTest : public test::AdhocAgentTest {
  protected:
-  // No /proc: every process is an ad-hoc service named by its comm (follow-all mode).
   SeriesReaperTest()
-      : services_(config_, discovery::ProcfsReader("/nonexistent-proc"),
-                  {[](uint32_t) { return true; }, [](uint32_t) {}}, 1, "testhost"),
-        http_(http::make_http_handler({registry_, self_, config_})),
-        table_(16, services_, {{REDEYE_PROTO_HTTP1, http_.get()}}, self_, /*follow_all=*/true),
-        reaper_({services_, table_, {http_.get()}, registry_, nullptr, self_}, seconds(3),
+      : reaper_({services_, table_, {http_.get()}, registry_, nullptr, self_}, seconds(3),
                 [this] { return now_; }) {}
 
   void exchange(uint64_t id, uint32_t tgid, const char* comm) {
-    table_.on_open(open_event(id, tgid, id, comm));
-    redeye_data_event ev{};
-    ev.hdr.type = REDEYE_EV_DATA;
-    ev.hdr.conn_id = id;
-    ev.protocol = REDEYE_PROTO_HTTP1;
-    ev.role = REDEYE_ROLE_SERVER;
-    for (auto [direction, text] :
-         {std::pair{REDEYE_DIR_INBOUND, "GET / HTTP/1.1\r\n\r\n"},
-          std::pair{REDEYE_DIR_OUTBOUND, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"}}) {
-      ev.direction = direction;
-      ev.total_len = ev.captured_len = static_cast<uint32_t>(std::strlen(text));
-      ev.hdr.ts_ns += 1000;
-      table_.on_data(ev, {reinterpret_cast<const uint8_t*>(text), ev.total_len});
-    }
+    table_.on_open(test::open_event(id, tgid, id, 8080, comm));
+    send(id, REDEYE_DIR_INBOUND, "GET / HTTP/1.1\r\n\r\n", 1000);
+    send(id, REDEYE_DIR_OUTBOUND, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 2000);
   }
   void tick_at(int second) {
     now_ = std::chrono::steady_clock::time_point(seconds(100 + second));
     reaper_.tick();
   }
-  // Histogram count of the job's duration series; -1 when it has none.
+  // Requests in the job's duration series; -1 when it has none (a scrape).
   double job_requests() {
-    for (const auto& family : registry_.Collect()) {
-      if (family.name != "http_server_request_duration_seconds") continue;
-      for (const auto& metric : family.metric) {
-        for (const auto& label : metric.label) {
-          if (label.name == "service_name" && label.value == "job") {
-            return static_cast<double>(metric.histogram.sample_count);
-          }
-        }
-      }
-    }
-    return -1;
+    return find(registry_.Collect(), "http_server_request_duration_seconds",
+                {{"service_name", "job"}});
   }
+  double self_value(const std::string& name) { return find(self_.Collect(), name, {}); }
 
-  Config config_;
-  metrics::Registry registry_;
-  SelfMetrics self_;
-  ServiceRegistry services_;
-  std::unique_ptr<protocols::ProtocolHandler> http_;
-  ConnectionTable table_;
   std::chrono::steady_clock::time_point now_;
   SeriesReaper reaper_;
 };
@@ -103,12 +50,11 @@ TEST_F(SeriesReaperTest, SeriesOfAGoneServiceExpireAfterAScrape) {
   tick_at(1);  // gone from here
   tick_at(10);
   EXPECT_EQ(job_requests(), 1);  // no scrape since it went: kept (this is the scrape)
-  EXPECT_EQ(value(self_.Collect(), "redeye_metric_series"), 8);  // 2 services x (3 + 1 gauge)
+  EXPECT_EQ(self_value("redeye_metric_series"), 8);  // 2 services x (3 + 1 gauge)
   tick_at(11);
   EXPECT_EQ(job_requests(), -1);
-  const auto self = self_.Collect();
-  EXPECT_EQ(value(self, "redeye_services_expired_total"), 1);
-  EXPECT_EQ(value(self, "redeye_metric_series"), 4);
+  EXPECT_EQ(self_value("redeye_services_expired_total"), 1);
+  EXPECT_EQ(self_value("redeye_metric_series"), 4);
   EXPECT_EQ(registry_.series_count(), 4u);  // shop's
 }
 

@@ -6,6 +6,7 @@
 #include <set>
 #include <string>
 
+#include "adhoc_agent_test_support.h"
 #include "metrics/self_metrics.h"
 #include "metrics/service_labels.h"
 #include "metrics/single_writer.h"
@@ -51,13 +52,8 @@ std::multiset<std::string> ports(metrics::Registry& registry, const std::string&
 }
 
 double overflows(SelfMetrics& self, const std::string& protocol) {
-  for (const auto& family : self.Collect()) {
-    if (family.name != "redeye_server_port_overflow_total") continue;
-    for (const auto& metric : family.metric) {
-      if (metric.label.at(0).value == protocol) return metric.counter.value;
-    }
-  }
-  return -1;
+  return test::value_of(self.Collect(), "redeye_server_port_overflow_total",
+                        {{"protocol", protocol}});
 }
 
 TEST(ServerPortLimit, HttpServerFoldsPortsBeyondTheLimitPerService) {
