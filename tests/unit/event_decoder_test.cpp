@@ -49,8 +49,8 @@ TEST(EventDecoderTest, FixedSizeEvents) {
   std::vector<uint8_t> close(sizeof(redeye_conn_close_event), 0);
   close[0] = REDEYE_EV_CONN_CLOSE;
   EXPECT_TRUE(std::holds_alternative<const redeye_conn_close_event*>(decode_event(close)));
-  for (uint8_t type :
-       {REDEYE_EV_PROCESS_EXIT, REDEYE_EV_PROCESS_FORK, REDEYE_EV_LISTEN, REDEYE_EV_OOM_KILL}) {
+  for (uint8_t type : {REDEYE_EV_PROCESS_EXIT, REDEYE_EV_PROCESS_FORK, REDEYE_EV_LISTEN,
+                       REDEYE_EV_OOM_KILL}) {
     std::vector<uint8_t> ev(sizeof(redeye_process_event), 0);
     ev[0] = type;
     EXPECT_TRUE(std::holds_alternative<const redeye_process_event*>(decode_event(ev))) << +type;

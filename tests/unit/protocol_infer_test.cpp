@@ -1,11 +1,10 @@
 // The kernel's protocol table and HTTP rule, compiled as ordinary C++.
+#include "redeye/abi.h"
 #include "redeye/protocol_infer.h"
 
 #include <gtest/gtest.h>
 
 #include <string>
-
-#include "redeye/abi.h"
 
 namespace {
 
@@ -24,15 +23,15 @@ std::pair<int, int> infer(const std::string& bytes, int direction) {
 }
 
 TEST(ProtocolInferTest, RecognisesEveryMethodFollowedBySpace) {
-  for (const char* line : {"GET / HTTP/1.1", "POST /a", "PUT /x", "PATCH /y", "HEAD /", "DELETE /z",
-                           "OPTIONS *", "CONNECT a:443", "TRACE /"}) {
+  for (const char* line : {"GET / HTTP/1.1", "POST /a", "PUT /x", "PATCH /y", "HEAD /",
+                           "DELETE /z", "OPTIONS *", "CONNECT a:443", "TRACE /"}) {
     EXPECT_TRUE(request(line)) << line;
   }
 }
 
 TEST(ProtocolInferTest, RejectsLookalikesAndOtherProtocols) {
-  for (const char* bytes : {"GETX / HTTP/1.1", "get / HTTP/1.1", "HTTP/1.1 200 OK", "GE", "", "POS",
-                            "\x16\x03\x01\x02\x00", "PRI * HTTP/2.0", "*3\r\n$3\r\nSET"}) {
+  for (const char* bytes : {"GETX / HTTP/1.1", "get / HTTP/1.1", "HTTP/1.1 200 OK", "GE", "",
+                            "POS", "\x16\x03\x01\x02\x00", "PRI * HTTP/2.0", "*3\r\n$3\r\nSET"}) {
     EXPECT_FALSE(request(bytes)) << bytes;
   }
   EXPECT_FALSE(request(std::string("\x00\x00\x00\x08\x04\xd2\x16\x2f", 8)));
