@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "discovery/service_naming.h"
 
@@ -129,13 +130,10 @@ std::vector<ServiceMembers> ServiceRegistry::members() const {
 ServiceActivity ServiceRegistry::take_activity() {
   std::lock_guard lock(mutex_);
   ServiceActivity activity;
-  const ServiceInfo* previous = nullptr;  // a service's processes are often listed together
-  for (const auto& [pid, process] : processes_) {
-    if (process.service.get() == previous) continue;
-    previous = process.service.get();
-    activity.live.insert(identity_of(*previous));
-  }
-  for (const auto& [tgid, service] : adhoc_) activity.live.insert(identity_of(*service));
+  std::unordered_set<const ServiceInfo*> services;  // far fewer than processes
+  for (const auto& [pid, process] : processes_) services.insert(process.service.get());
+  for (const auto& [tgid, service] : adhoc_) services.insert(service.get());
+  for (const ServiceInfo* service : services) activity.live.insert(identity_of(*service));
   activity.touched.swap(touched_);
   return activity;
 }
