@@ -177,7 +177,8 @@ class HttpUserMetrics : public prometheus::Collectable {
   SelfMetrics& self_;
   Clock clock_;
   mutable std::mutex mutex_;
-  std::map<std::string, std::unique_ptr<ServiceUsers>> services_;
+  // Shared: a scrape keeps the ones it renders alive while forget_service erases them.
+  std::map<std::string, std::shared_ptr<ServiceUsers>> services_;
 };
 
 }  // namespace redeye
