@@ -34,12 +34,18 @@ void Histogram::collect(prometheus::ClientMetric& out) const {
   histogram.sample_sum = sum_.load(std::memory_order_relaxed);
 }
 
+std::vector<FamilyBase*> Registry::families() const {
+  std::lock_guard lock(mutex_);
+  std::vector<FamilyBase*> out;
+  out.reserve(families_.size());
+  for (const auto& family : families_) out.push_back(family.get());
+  return out;
+}
+
 std::vector<prometheus::MetricFamily> Registry::Collect() const {
   scrapes_.fetch_add(1, std::memory_order_acq_rel);
   std::vector<prometheus::MetricFamily> out;
-  std::lock_guard lock(mutex_);
-  out.reserve(families_.size());
-  for (const auto& family : families_) {
+  for (const FamilyBase* family : families()) {
     prometheus::MetricFamily collected = family->collect();
     if (!collected.metric.empty()) out.push_back(std::move(collected));
   }
@@ -47,16 +53,14 @@ std::vector<prometheus::MetricFamily> Registry::Collect() const {
 }
 
 std::size_t Registry::remove_series(const Labels& subset) {
-  std::lock_guard lock(mutex_);
   std::size_t removed = 0;
-  for (const auto& family : families_) removed += family->remove_matching(subset);
+  for (FamilyBase* family : families()) removed += family->remove_matching(subset);
   return removed;
 }
 
 std::size_t Registry::series_count() const {
-  std::lock_guard lock(mutex_);
   std::size_t count = 0;
-  for (const auto& family : families_) count += family->size();
+  for (const FamilyBase* family : families()) count += family->size();
   return count;
 }
 

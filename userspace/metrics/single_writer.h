@@ -99,25 +99,28 @@ class Family final : public FamilyBase {
   Metric& Add(const Labels& labels, Args&&... args) {
     std::lock_guard lock(mutex_);
     auto& slot = series_[labels];
-    if (!slot) slot = std::make_unique<Metric>(std::forward<Args>(args)...);
+    if (!slot) {
+      slot = std::make_unique<Metric>(std::forward<Args>(args)...);
+      size_.store(series_.size(), std::memory_order_relaxed);
+    }
     return *slot;
   }
 
   std::size_t remove_matching(const Labels& subset) override {
     std::lock_guard lock(mutex_);
-    return std::erase_if(series_, [&subset](const auto& entry) {
+    const std::size_t removed = std::erase_if(series_, [&subset](const auto& entry) {
       for (const auto& [key, value] : subset) {
         auto it = entry.first.find(key);
         if (it == entry.first.end() || it->second != value) return false;
       }
       return true;
     });
+    size_.store(series_.size(), std::memory_order_relaxed);
+    return removed;
   }
 
-  std::size_t size() const override {
-    std::lock_guard lock(mutex_);
-    return series_.size();
-  }
+  // Without the mutex: a scrape holding it does not stall the writer asking.
+  std::size_t size() const override { return size_.load(std::memory_order_relaxed); }
 
   prometheus::MetricFamily collect() const override {
     prometheus::MetricFamily family;
@@ -139,6 +142,7 @@ class Family final : public FamilyBase {
   const std::string help_;
   mutable std::mutex mutex_;
   std::map<Labels, std::unique_ptr<Metric>> series_;
+  std::atomic<std::size_t> size_{0};
 };
 
 // Owns families and serves them: added to the metrics server as one collectable.
@@ -177,7 +181,11 @@ class Registry final : public prometheus::Collectable {
     return ref;
   }
 
-  mutable std::mutex mutex_;
+  // The families, in creation order. They live as long as the registry, so a caller may use
+  // them after the mutex is released (a scrape does not hold it while it renders).
+  std::vector<FamilyBase*> families() const;
+
+  mutable std::mutex mutex_;  // guards families_
   std::vector<std::unique_ptr<FamilyBase>> families_;
   mutable std::atomic<uint64_t> scrapes_{0};
 };
