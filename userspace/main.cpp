@@ -1,8 +1,8 @@
 // redeye: eBPF RED and USE metrics for every service on the host, no instrumentation.
-#include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -32,6 +32,7 @@ struct Flags {
   std::optional<uint32_t> capture_bytes;
   std::optional<uint32_t> max_connections;
   std::optional<uint32_t> route_limit;
+  std::optional<uint32_t> server_port_limit;
   std::optional<uint32_t> ring_buffer_bytes;
   bool empty_probes = false;
   bool follow_all = false;
@@ -43,6 +44,7 @@ struct Flags {
     if (capture_bytes) config.capture_bytes = *capture_bytes;
     if (max_connections) config.max_connections = *max_connections;
     if (route_limit) config.route_limit = *route_limit;
+    if (server_port_limit) config.server_port_limit = *server_port_limit;
     if (ring_buffer_bytes) config.ring_buffer_bytes = *ring_buffer_bytes;
     config.empty_probes = empty_probes;
     config.follow_all_processes = follow_all;
@@ -58,6 +60,8 @@ void add_agent_options(CLI::App& cmd, Flags& flags) {
   cmd.add_option("--max-connections", flags.max_connections, "Connections tracked at once [65536]");
   cmd.add_option("--route-limit", flags.route_limit,
                  "Distinct http_route values per service before folding into _OTHER [100]");
+  cmd.add_option("--server-port-limit", flags.server_port_limit,
+                 "Distinct server_port values per service before folding into _OTHER [16]");
   cmd.add_option("--ring-buffer-bytes", flags.ring_buffer_bytes,
                  "Kernel ring buffer size, a power of two [8388608]");
   cmd.add_flag("--stay-up-on-error", flags.stay_up_on_error,

@@ -22,6 +22,8 @@ TEST(ConfigTest, EachBadSettingNamesItsKeyAndAnExample) {
       {"capture too big", [](Config& c) { c.capture_bytes = 8193; }, "capture_bytes:"},
       {"few connections", [](Config& c) { c.max_connections = 10; }, "max_connections:"},
       {"no routes", [](Config& c) { c.route_limit = 0; }, "route_limit:"},
+      {"no server ports", [](Config& c) { c.server_port_limit = 0; }, "server_port_limit:"},
+      {"expiry too short", [](Config& c) { c.series_expiry_ms = 10; }, "series_expiry:"},
       {"ring not pow2", [](Config& c) { c.ring_buffer_bytes = 5000; }, "ring_buffer_bytes:"},
       {"log level", [](Config& c) { c.log_level = "loud"; }, "log_level:"},
   };

@@ -272,6 +272,29 @@ TEST_F(ServiceRegistryTest, ProcessGoneBeforeProcCouldBeReadIsNamedFromItsExec) 
   EXPECT_FALSE(followed_.contains(5557));
 }
 
+// What series expiry looks at: the services with processes now, and those given a process
+// since the last look even when it has exited again (a job shorter than the look's interval).
+TEST_F(ServiceRegistryTest, ActivityNamesLiveServicesAndThoseTouchedSinceTheLastLook) {
+  ServiceRule client;
+  client.name = "shop-client";
+  client.match.exe = "*/curl";
+  config_.services = {client};
+  auto registry = make();
+  registry->scan();
+  const ServiceIdentity nginx{"nginx", "", "testhost"};
+  const ServiceIdentity job{"shop-client", "", "testhost"};
+  ServiceActivity first = registry->take_activity();
+  EXPECT_TRUE(first.live.contains(nginx));
+  EXPECT_TRUE(first.touched.contains(nginx));
+  registry->on_exec(5555, {"/usr/bin/curl", std::string("curl\0", 5)});
+  registry->on_exit(5555);
+  ServiceActivity second = registry->take_activity();
+  EXPECT_TRUE(second.live.contains(nginx));
+  EXPECT_FALSE(second.live.contains(job));
+  EXPECT_EQ(second.touched, std::set<ServiceIdentity>{job});
+  EXPECT_TRUE(registry->take_activity().touched.empty());
+}
+
 TEST_F(ServiceRegistryTest, AdhocIdentityForFollowedProcessesOutsideDiscovery) {
   auto registry = make();
   auto adhoc = registry->service_or_adhoc(4242, "worker");

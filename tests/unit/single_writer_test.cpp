@@ -98,5 +98,39 @@ TEST(SingleWriterMetricsTest, ScrapesDuringWritesSeeConsistentHistograms) {
   EXPECT_EQ(m.histogram.bucket[0].cumulative_count, 133334U);  // 0 and 1
 }
 
+TEST(SingleWriterMetricsTest, RemoveSeriesErasesEveryFamilysMatchingSeries) {
+  Registry registry;
+  auto& requests = registry.counter_family("requests_total", "Requests.");
+  auto& latency = registry.histogram_family("latency_seconds", "Latency.");
+  requests.Add({{"service_name", "job"}, {"service_instance_id", "h"}, {"code", "200"}})
+      .Increment();
+  requests.Add({{"service_name", "job"}, {"service_instance_id", "h"}, {"code", "500"}})
+      .Increment();
+  requests.Add({{"service_name", "job"}, {"service_instance_id", "other"}}).Increment();
+  requests.Add({{"service_name", "shop"}, {"service_instance_id", "h"}}).Increment();
+  latency
+      .Add({{"service_name", "job"}, {"service_instance_id", "h"}}, Histogram::BucketBoundaries{1})
+      .Observe(0.5);
+  EXPECT_EQ(registry.series_count(), 5u);
+
+  EXPECT_EQ(registry.remove_series({{"service_name", "job"}, {"service_instance_id", "h"}}), 3u);
+  EXPECT_EQ(registry.series_count(), 2u);
+  const auto families = registry.Collect();
+  ASSERT_EQ(families.size(), 1u);  // latency_seconds has no series left
+  EXPECT_EQ(families[0].metric.size(), 2u);
+  // A series created again after removal starts from zero.
+  auto& again =
+      requests.Add({{"service_name", "job"}, {"service_instance_id", "h"}, {"code", "200"}});
+  EXPECT_DOUBLE_EQ(again.Value(), 0);
+}
+
+TEST(SingleWriterMetricsTest, CollectCountsScrapes) {
+  Registry registry;
+  EXPECT_EQ(registry.scrapes(), 0u);
+  registry.Collect();
+  registry.Collect();
+  EXPECT_EQ(registry.scrapes(), 2u);
+}
+
 }  // namespace
 }  // namespace redeye::metrics

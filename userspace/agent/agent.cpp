@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "agent/event_dispatcher.h"
+#include "agent/series_reaper.h"
 #include "bpf/kernel_probes.h"
 #include "bpf/process_sockets.h"
 #include "bpf/ring_buffer_reader.h"
@@ -232,6 +233,7 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
       use_sources.held_sockets ? "iterator" : "proc"});
   auto use = std::make_shared<ServiceUseCollector>(config.discovery, std::move(use_sources));
   std::vector<std::unique_ptr<protocols::ProtocolHandler>> handlers;
+  std::vector<protocols::ProtocolHandler*> all_handlers;
   std::map<uint8_t, protocols::ProtocolHandler*> by_kernel_id;
   auto serve = [&server](std::weak_ptr<prometheus::Collectable> collectable) {
     server->add(std::move(collectable));
@@ -239,10 +241,13 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
   for (const auto& spec : protocols::registered_protocols()) {
     handlers.push_back(spec.create({*registry, *self, config, serve}));
     by_kernel_id[spec.kernel_id] = handlers.back().get();
+    all_handlers.push_back(handlers.back().get());
   }
   ConnectionTable table(config.max_connections, services, by_kernel_id, *self,
                         config.follow_all_processes);
   EventDispatcher dispatch(table, services, *use, *self);
+  SeriesReaper reaper({services, table, std::move(all_handlers), *registry, use.get(), *self},
+                      std::chrono::milliseconds(config.series_expiry_ms));
   RingBufferReader reader(probes.events_fd(),
                           [&dispatch](auto record) { dispatch.dispatch(record); });
   UseLoop use_loop(config, *use, services, probes);
@@ -258,6 +263,7 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
       spdlog::error("reading the ring buffer failed: {}", std::strerror(-n));
       return 1;
     }
+    reaper.tick();
   }
   spdlog::info("stopping");
   server->set_unready("stopping");

@@ -274,6 +274,13 @@ std::string validate(const Config& config) {
   if (config.route_limit == 0) {
     return "route_limit: must be at least 1 (example: 100)";
   }
+  if (config.server_port_limit == 0) {
+    return "server_port_limit: must be at least 1 (example: 16)";
+  }
+  if (config.series_expiry_ms != 0 && config.series_expiry_ms < 1000) {
+    return "series_expiry: " + std::to_string(config.series_expiry_ms) +
+           "ms is below 1s; use 0 to keep series for ever (example: 5m)";
+  }
   const uint32_t rb = config.ring_buffer_bytes;
   if (rb < 4096 || (rb & (rb - 1)) != 0) {
     return "ring_buffer_bytes: " + std::to_string(rb) +

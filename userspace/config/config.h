@@ -88,6 +88,12 @@ struct Config {
   uint32_t max_connections = 65536;
   // Distinct http_route values per service before the rest fold into "_OTHER".
   uint32_t route_limit = 100;
+  // Distinct server_port values per service (HTTP server and client, PostgreSQL server and
+  // client) before the rest fold into "_OTHER".
+  uint32_t server_port_limit = 16;
+  // The series of a service without processes or connections are dropped after this long
+  // (and at least one scrape since it went); 0 keeps them for ever.
+  uint32_t series_expiry_ms = 5 * 60 * 1000;
   // Ring buffer size in bytes (power of two, >= 1 page).
   uint32_t ring_buffer_bytes = 8 * 1024 * 1024;
   // Which kernel hooks see socket reads/writes: "socket" (the sock_send_length /

@@ -73,6 +73,8 @@ constexpr KeySpec kTopKeys[] = {
     {"capture_bytes", "4096"},
     {"max_connections", "65536"},
     {"route_limit", "100"},
+    {"server_port_limit", "16"},
+    {"series_expiry", "5m"},
     {"ring_buffer_bytes", "8388608"},
     {"io_hooks", "auto"},
     {"discovery", "{listening_processes: true}"},
@@ -324,6 +326,10 @@ void apply_document(const YAML::Node& root, const std::string& source, Config& c
       config.max_connections = parse_uint32(scalar_text(value, name, example), name, example);
     } else if (name == "route_limit") {
       config.route_limit = parse_uint32(scalar_text(value, name, example), name, example);
+    } else if (name == "server_port_limit") {
+      config.server_port_limit = parse_uint32(scalar_text(value, name, example), name, example);
+    } else if (name == "series_expiry") {
+      config.series_expiry_ms = parse_duration_ms(scalar_text(value, name, example), name, example);
     } else if (name == "ring_buffer_bytes") {
       config.ring_buffer_bytes = parse_uint32(scalar_text(value, name, example), name, example);
     } else if (name == "io_hooks") {
@@ -370,6 +376,14 @@ constexpr EnvOverride kEnvOverrides[] = {
      }},
     {"route_limit", [](Config& c, const std::string& text,
                        const std::string& var) { c.route_limit = parse_uint32(text, var, "100"); }},
+    {"server_port_limit",
+     [](Config& c, const std::string& text, const std::string& var) {
+       c.server_port_limit = parse_uint32(text, var, "16");
+     }},
+    {"series_expiry",
+     [](Config& c, const std::string& text, const std::string& var) {
+       c.series_expiry_ms = parse_duration_ms(text, var, "5m");
+     }},
     {"ring_buffer_bytes",
      [](Config& c, const std::string& text, const std::string& var) {
        c.ring_buffer_bytes = parse_uint32(text, var, "8388608");

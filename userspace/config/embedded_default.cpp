@@ -21,6 +21,11 @@ capture_bytes: 4096
 max_connections: 65536
 # Distinct http_route values per service before the rest fold into _OTHER.
 route_limit: 100
+# Distinct server_port values per service before the rest fold into _OTHER.
+server_port_limit: 16
+# The series of a service with no process and no connection left are dropped after this
+# long, once a scrape has seen their last values ("30s", "5m", "1h"; 0: kept for ever).
+series_expiry: 5m
 # Kernel ring buffer size: a power of two, at least 4096.
 ring_buffer_bytes: 8388608
 # Kernel hooks for socket reads/writes: socket (socket-layer tracepoints, kernels that have

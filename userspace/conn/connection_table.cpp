@@ -67,6 +67,7 @@ void ConnectionTable::on_open(const redeye_conn_open_event& ev) {
   conn->local_port = ev.local_port;
   conn->remote_port = ev.remote_port;
   conn->remote_address = address_text(ev.family, ev.remote_addr);
+  per_service_[service.get()]++;
   conn->service = std::move(service);
   connections_[ev.hdr.conn_id] = std::move(conn);
   by_sock_[ev.sock] = ev.hdr.conn_id;
@@ -109,6 +110,10 @@ void ConnectionTable::on_close(const redeye_conn_close_event& ev) {
   erase(ev.hdr.conn_id, ev.hdr.ts_ns);
 }
 
+void ConnectionTable::add_held_services(std::set<ServiceIdentity>& out) const {
+  for (const auto& [service, count] : per_service_) out.insert(identity_of(*service));
+}
+
 void ConnectionTable::on_process_exit(uint32_t tgid, uint64_t ts_ns) {
   // Most exiting processes (shells, short jobs) hold no connection: skip the scan.
   if (!per_process_.contains(tgid)) return;
@@ -131,6 +136,10 @@ void ConnectionTable::erase(uint64_t conn_id, uint64_t ts_ns) {
   if (auto count = per_process_.find(conn.tgid);
       count != per_process_.end() && --count->second == 0) {
     per_process_.erase(count);
+  }
+  if (auto count = per_service_.find(conn.service.get());
+      count != per_service_.end() && --count->second == 0) {
+    per_service_.erase(count);
   }
   connections_.erase(it);
   self_.set_connections_tracked(connections_.size());

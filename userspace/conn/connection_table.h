@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <set>
 #include <span>
 #include <string>
 #include <unordered_map>
@@ -33,6 +34,8 @@ class ConnectionTable {
   void on_process_exit(uint32_t tgid, uint64_t ts_ns);
 
   size_t size() const { return connections_.size(); }
+  // Adds the identity of every service an open connection holds.
+  void add_held_services(std::set<ServiceIdentity>& out) const;
 
  private:
   struct Connection;
@@ -47,6 +50,8 @@ class ConnectionTable {
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections_;  // by conn_id
   std::unordered_map<uint64_t, uint64_t> by_sock_;      // kernel sock address -> conn_id
   std::unordered_map<uint32_t, uint32_t> per_process_;  // tgid -> connections held
+  // Connections per service; the connections keep the ServiceInfo alive.
+  std::unordered_map<const ServiceInfo*, uint32_t> per_service_;
 };
 
 }  // namespace redeye

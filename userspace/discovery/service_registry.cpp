@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "discovery/service_naming.h"
 
@@ -109,6 +110,7 @@ std::shared_ptr<const ServiceInfo> ServiceRegistry::service_or_adhoc(uint32_t tg
   adhoc.name_source = "exe";
   auto shared = std::make_shared<const ServiceInfo>(std::move(adhoc));
   adhoc_[tgid] = shared;
+  touched_.insert(identity_of(*shared));
   return shared;
 }
 
@@ -124,6 +126,17 @@ std::vector<ServiceMembers> ServiceRegistry::members() const {
   out.reserve(grouped.size());
   for (auto& [ptr, entry] : grouped) out.push_back(std::move(entry));
   return out;
+}
+
+ServiceActivity ServiceRegistry::take_activity() {
+  std::lock_guard lock(mutex_);
+  ServiceActivity activity;
+  std::unordered_set<const ServiceInfo*> services;  // far fewer than processes
+  for (const auto& [pid, process] : processes_) services.insert(process.service.get());
+  for (const auto& [tgid, service] : adhoc_) services.insert(service.get());
+  for (const ServiceInfo* service : services) activity.live.insert(identity_of(*service));
+  activity.touched.swap(touched_);
+  return activity;
 }
 
 size_t ServiceRegistry::process_count() const {
@@ -254,6 +267,7 @@ void ServiceRegistry::assign(const discovery::ProcessInfo& info,
   auto [it, inserted] = processes_.try_emplace(tgid);
   if (inserted || it->second.service != service) {
     spdlog::debug("service {}: pid {} ({})", service->name, tgid, service->name_source);
+    touched_.insert(identity_of(*service));
   }
   it->second.start_time_ticks = info.start_time_ticks;
   it->second.exe = info.exe;

@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -36,6 +37,26 @@ struct ServiceInfo {
   // must not outlive the ServiceRegistry (the agent destroys its users first).
   const ServiceRule* rule = nullptr;
   http::RoutePatterns routes;  // the rule's explicit http_route patterns
+};
+
+// The labels that name a service in Prometheus: every series of it carries them, and series
+// expire by them (docs/DESIGN.md, "Series lifetime").
+struct ServiceIdentity {
+  std::string name;
+  std::string service_namespace;
+  std::string instance_id;
+  auto operator<=>(const ServiceIdentity&) const = default;
+};
+
+inline ServiceIdentity identity_of(const ServiceInfo& service) {
+  return {service.name, service.service_namespace, service.instance_id};
+}
+
+// Which services have processes: `live` now, `touched` given a process (or an ad-hoc identity)
+// since the previous ServiceRegistry::take_activity(), some of which may be gone again.
+struct ServiceActivity {
+  std::set<ServiceIdentity> live;
+  std::set<ServiceIdentity> touched;
 };
 
 // What the kernel saw at exec: enough to name a process by exe or cmdline rules when it has
@@ -79,6 +100,8 @@ class ServiceRegistry {
   std::shared_ptr<const ServiceInfo> service_or_adhoc(uint32_t tgid, std::string_view comm);
 
   std::vector<ServiceMembers> members() const;
+  // Clears the touched set.
+  ServiceActivity take_activity();
   size_t process_count() const;
   uint64_t follow_failures() const { return follow_failures_; }
 
@@ -126,6 +149,7 @@ class ServiceRegistry {
   std::map<ServiceKey, std::weak_ptr<const ServiceInfo>> services_;
   std::unordered_map<uint32_t, std::shared_ptr<const ServiceInfo>> adhoc_;
   uint64_t follow_failures_ = 0;
+  std::set<ServiceIdentity> touched_;  // since the last take_activity()
 };
 
 }  // namespace redeye

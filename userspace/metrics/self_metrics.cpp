@@ -14,6 +14,8 @@ constexpr const char* kUserDropNames[static_cast<int>(UserDrop::kCount)] = {
     "malformed_event", "unknown_connection", "connection_table_full"};
 constexpr const char* kEventNames[static_cast<int>(EventKind::kCount)] = {"conn_open", "data",
                                                                           "conn_close", "process"};
+constexpr const char* kPortOverflowNames[static_cast<int>(PortOverflow::kCount)] = {"http",
+                                                                                    "postgresql"};
 // Indexed by http::HttpAnomaly.
 constexpr const char* kHttpAnomalyNames[kHttpAnomalyCount] = {
     "partial_message_dropped", "malformed_request", "malformed_response", "capture_gap",
@@ -94,6 +96,22 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
                                "Requests whose route was folded into _OTHER by the per-service "
                                "route limit.")
                     .add(value(route_overflows_))
+                    .take());
+  auto ports = counter_family("redeye_server_port_overflow_total",
+                              "Requests and operations whose server_port was folded into _OTHER "
+                              "by the per-service server_port_limit, by protocol.");
+  for (int i = 0; i < static_cast<int>(PortOverflow::kCount); i++) {
+    ports.add(value(port_overflows_[i]), {{"protocol", kPortOverflowNames[i]}});
+  }
+  out.push_back(ports.take());
+  out.push_back(counter_family("redeye_services_expired_total",
+                               "Services whose series were dropped after series_expiry without "
+                               "a process or a connection.")
+                    .add(value(services_expired_))
+                    .take());
+  out.push_back(gauge_family("redeye_metric_series",
+                             "Series the protocol metrics (HTTP, PostgreSQL, AMQP) hold now.")
+                    .add(value(metric_series_))
                     .take());
 
   if (kernel_.stats) {

@@ -31,6 +31,10 @@ enum class EventKind : int { kConnOpen = 0, kData = 1, kConnClose = 2, kProcess 
 
 inline constexpr int kHttpAnomalyCount = 7;
 
+// The protocols whose series carry server_port (label values of
+// redeye_server_port_overflow_total).
+enum class PortOverflow : int { kHttp = 0, kPostgres = 1, kCount = 2 };
+
 class SelfMetrics : public prometheus::Collectable {
  public:
   struct KernelView {
@@ -50,6 +54,14 @@ class SelfMetrics : public prometheus::Collectable {
   void parse_error(const std::string& protocol, const std::string& kind, uint64_t n = 1);
   void set_connections_tracked(uint64_t n) { connections_.store(n, std::memory_order_relaxed); }
   void route_overflowed() { add(route_overflows_); }
+  // A request or operation whose server_port was folded into "_OTHER" (server_port_limit).
+  void server_port_overflowed(PortOverflow protocol) {
+    add(port_overflows_[static_cast<int>(protocol)]);
+  }
+  // Services whose series were dropped (series_expiry), and the series the protocol metrics
+  // hold now.
+  void services_expired(uint64_t n) { services_expired_.fetch_add(n, std::memory_order_relaxed); }
+  void set_metric_series(uint64_t n) { metric_series_.store(n, std::memory_order_relaxed); }
   // A connection's first bytes reached a protocol's parser.
   void connection_classified(const std::string& protocol);
 
@@ -66,6 +78,9 @@ class SelfMetrics : public prometheus::Collectable {
   std::map<std::string, uint64_t> classified_;  // by protocol; guarded by parse_errors_mutex_
   std::atomic<uint64_t> connections_{0};
   std::atomic<uint64_t> route_overflows_{0};
+  std::array<std::atomic<uint64_t>, static_cast<int>(PortOverflow::kCount)> port_overflows_{};
+  std::atomic<uint64_t> services_expired_{0};
+  std::atomic<uint64_t> metric_series_{0};
 };
 
 }  // namespace redeye

@@ -18,12 +18,18 @@ inline prometheus::Labels service_labels(const ServiceInfo& service) {
           {"service_instance_id", service.instance_id}};
 }
 
+inline prometheus::Labels service_labels(const ServiceIdentity& service) {
+  return {{"service_name", service.name},
+          {"service_namespace", service.service_namespace},
+          {"service_instance_id", service.instance_id}};
+}
+
 // The service's identity plus `parts`, NUL-separated (label values never hold NUL).
 inline std::string series_key(const ServiceInfo& service,
                               std::initializer_list<std::string_view> parts) {
   std::string key = service.name;
-  for (std::string_view part : {std::string_view(service.service_namespace),
-                                std::string_view(service.instance_id)}) {
+  for (std::string_view part :
+       {std::string_view(service.service_namespace), std::string_view(service.instance_id)}) {
     key.push_back('\0');
     key.append(part);
   }
@@ -32,6 +38,28 @@ inline std::string series_key(const ServiceInfo& service,
     key.append(part);
   }
   return key;
+}
+
+// series_key(service, {}): "name\0namespace\0instance".
+inline std::string identity_key(const ServiceIdentity& service) {
+  std::string key = service.name;
+  for (const std::string* part : {&service.service_namespace, &service.instance_id}) {
+    key.push_back('\0');
+    key.append(*part);
+  }
+  return key;
+}
+
+// What every series_key of `service` with at least one part starts with.
+inline std::string series_key_prefix(const ServiceIdentity& service) {
+  return identity_key(service) + '\0';
+}
+
+// Erases the entries of a map keyed by series_key whose key belongs to `service`.
+template <typename Map>
+void erase_service_keys(Map& map, const ServiceIdentity& service) {
+  const std::string prefix = series_key_prefix(service);
+  std::erase_if(map, [&prefix](const auto& entry) { return entry.first.starts_with(prefix); });
 }
 
 }  // namespace redeye

@@ -10,6 +10,7 @@
 #include "host/cgroup_namespace.h"
 #include "host/directory_size.h"
 #include "host/text_file.h"
+#include "metrics/service_labels.h"
 
 namespace redeye {
 namespace {
@@ -52,14 +53,7 @@ ProcessCounters& ProcessCounters::operator+=(const ProcessCounters& o) {
   return *this;
 }
 
-std::string service_key(const ServiceInfo& service) {
-  std::string key = service.name;
-  key.push_back('\0');
-  key += service.service_namespace;
-  key.push_back('\0');
-  key += service.instance_id;
-  return key;
-}
+std::string service_key(const ServiceInfo& service) { return identity_key(identity_of(service)); }
 
 ServiceUseCollector::ServiceUseCollector(const DiscoveryConfig& config, Sources sources)
     : config_(config),
@@ -98,9 +92,11 @@ void ServiceUseCollector::collect(double now_seconds) {
   tcp_tables_.clear();
   std::map<std::pair<uint64_t, uint32_t>, LastSeen> seen;
   std::map<std::string, ServiceUseSnapshot> round;
+  std::set<std::string> running;
   for (const auto& service : members) {
     auto snap = collect_service(service, tcp, seen);
     const std::string key = service_key(*service.service);
+    running.insert(key);
     known_services_[key] = service.service;
     auto [it, inserted] = round.try_emplace(key, std::move(snap));
     if (!inserted) it->second.processes += snap.processes;  // cannot happen: keys are unique
@@ -128,14 +124,43 @@ void ServiceUseCollector::collect(double now_seconds) {
   for (auto& [key, snap] : round) {
     snap.counters += retired_[key];
     const double cpu = snap.counters.cpu_user_seconds + snap.counters.cpu_system_seconds;
-    auto [id, inserted] = utilization_keys_.try_emplace(key, utilization_keys_.size() + 1);
+    auto [id, inserted] = utilization_keys_.try_emplace(key, next_utilization_id_);
+    if (inserted) ++next_utilization_id_;
     snap.cpu_utilization = utilization_.update(id->second, cpu, now_seconds, snap.available_cores);
     snap.oom_kills = ooms[key];
     walk_storage(snap, key, snap.first_pid, now_seconds);
     snapshot.push_back(std::move(snap));
   }
   std::lock_guard lock(mutex_);
+  drop_forgotten(running, snapshot);
   snapshot_ = std::move(snapshot);
+}
+
+void ServiceUseCollector::drop_forgotten(const std::set<std::string>& running,
+                                         std::vector<ServiceUseSnapshot>& snapshot) {
+  for (const std::string& key : forgotten_) {
+    if (running.contains(key)) continue;  // it came back: its counters go on
+    std::erase_if(snapshot,
+                  [&key](const ServiceUseSnapshot& s) { return service_key(*s.service) == key; });
+    known_services_.erase(key);
+    retired_.erase(key);
+    storage_.erase(key);
+    if (auto it = utilization_keys_.find(key); it != utilization_keys_.end()) {
+      utilization_.forget(it->second);
+      utilization_keys_.erase(it);
+    }
+  }
+  forgotten_.clear();
+}
+
+void ServiceUseCollector::forget_service(const ServiceIdentity& service) {
+  const std::string key = identity_key(service);
+  std::lock_guard lock(mutex_);
+  std::erase_if(snapshot_,
+                [&key](const ServiceUseSnapshot& s) { return service_key(*s.service) == key; });
+  oom_kills_.erase(key);
+  oom_services_.erase(key);
+  forgotten_.insert(key);
 }
 
 ServiceUseSnapshot ServiceUseCollector::collect_service(

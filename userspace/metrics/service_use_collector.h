@@ -10,6 +10,8 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -44,6 +46,10 @@ class ServiceUseCollector : public prometheus::Collectable {
   void collect(double now_seconds);
   // The OOM killer chose `service`'s process (called from the event thread).
   void on_oom_kill(std::shared_ptr<const ServiceInfo> service);
+  // The series of `service`, which has no process left, expire (series_expiry; called from
+  // the event thread): it leaves the snapshot now, its round state at the end of the next
+  // round, unless that round finds it running again.
+  void forget_service(const ServiceIdentity& service);
 
   std::vector<prometheus::MetricFamily> Collect() const override;
   std::vector<ServiceUseSnapshot> snapshot() const;
@@ -60,6 +66,10 @@ class ServiceUseCollector : public prometheus::Collectable {
   };
 
   void locate_cgroup_namespace();
+  // With mutex_ held, at the end of a round: drops the forgotten services that did not come
+  // back (`round` holds the services with processes) from `snapshot` and the round state.
+  void drop_forgotten(const std::set<std::string>& running,
+                      std::vector<ServiceUseSnapshot>& snapshot);
   ServiceUseSnapshot collect_service(const ServiceMembers& members,
                                      const std::unordered_map<uint32_t, redeye_proc_tcp>& tcp,
                                      std::map<std::pair<uint64_t, uint32_t>, LastSeen>& seen);
@@ -88,6 +98,7 @@ class ServiceUseCollector : public prometheus::Collectable {
   std::map<std::string, std::shared_ptr<const ServiceInfo>> known_services_;
   std::map<std::string, StorageState> storage_;
   std::map<std::string, uint64_t> utilization_keys_;
+  uint64_t next_utilization_id_ = 1;
   // Per-round network namespace tables: netns inode -> (sockets, listening ports).
   std::map<uint64_t, std::pair<discovery::TcpSocketTable, std::set<uint16_t>>> tcp_tables_;
 
@@ -95,6 +106,7 @@ class ServiceUseCollector : public prometheus::Collectable {
   std::vector<ServiceUseSnapshot> snapshot_;
   std::map<std::string, uint64_t> oom_kills_;  // by service key
   std::map<std::string, std::shared_ptr<const ServiceInfo>> oom_services_;
+  std::set<std::string> forgotten_;  // service keys whose series expired
 };
 
 // "name\0namespace\0instance": the identity that survives a service's processes restarting.

@@ -34,15 +34,34 @@ void Histogram::collect(prometheus::ClientMetric& out) const {
   histogram.sample_sum = sum_.load(std::memory_order_relaxed);
 }
 
-std::vector<prometheus::MetricFamily> Registry::Collect() const {
-  std::vector<prometheus::MetricFamily> out;
+std::vector<FamilyBase*> Registry::families() const {
   std::lock_guard lock(mutex_);
+  std::vector<FamilyBase*> out;
   out.reserve(families_.size());
-  for (const auto& family : families_) {
+  for (const auto& family : families_) out.push_back(family.get());
+  return out;
+}
+
+std::vector<prometheus::MetricFamily> Registry::Collect() const {
+  scrapes_.fetch_add(1, std::memory_order_acq_rel);
+  std::vector<prometheus::MetricFamily> out;
+  for (const FamilyBase* family : families()) {
     prometheus::MetricFamily collected = family->collect();
     if (!collected.metric.empty()) out.push_back(std::move(collected));
   }
   return out;
+}
+
+std::size_t Registry::remove_series(const Labels& subset) {
+  std::size_t removed = 0;
+  for (FamilyBase* family : families()) removed += family->remove_matching(subset);
+  return removed;
+}
+
+std::size_t Registry::series_count() const {
+  std::size_t count = 0;
+  for (const FamilyBase* family : families()) count += family->size();
+  return count;
 }
 
 }  // namespace redeye::metrics

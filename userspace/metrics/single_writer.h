@@ -8,7 +8,9 @@
 // a second writer would lose updates (never corrupt memory).
 //
 // Families and series are created under a mutex (rare), and a series' address stays valid
-// as long as its Registry.
+// as long as its Registry, unless Registry::remove_series erases it: only the writing thread
+// may call that, once it holds no pointer to the series (scrapes are safe: they take the
+// family's mutex).
 #pragma once
 
 #include <prometheus/collectable.h>
@@ -81,6 +83,9 @@ class FamilyBase {
  public:
   virtual ~FamilyBase() = default;
   virtual prometheus::MetricFamily collect() const = 0;
+  // Erases the series whose labels include every pair of `subset`; returns how many.
+  virtual std::size_t remove_matching(const Labels& subset) = 0;
+  virtual std::size_t size() const = 0;
 };
 
 template <typename Metric>
@@ -94,9 +99,28 @@ class Family final : public FamilyBase {
   Metric& Add(const Labels& labels, Args&&... args) {
     std::lock_guard lock(mutex_);
     auto& slot = series_[labels];
-    if (!slot) slot = std::make_unique<Metric>(std::forward<Args>(args)...);
+    if (!slot) {
+      slot = std::make_unique<Metric>(std::forward<Args>(args)...);
+      size_.store(series_.size(), std::memory_order_relaxed);
+    }
     return *slot;
   }
+
+  std::size_t remove_matching(const Labels& subset) override {
+    std::lock_guard lock(mutex_);
+    const std::size_t removed = std::erase_if(series_, [&subset](const auto& entry) {
+      for (const auto& [key, value] : subset) {
+        auto it = entry.first.find(key);
+        if (it == entry.first.end() || it->second != value) return false;
+      }
+      return true;
+    });
+    size_.store(series_.size(), std::memory_order_relaxed);
+    return removed;
+  }
+
+  // Without the mutex: a scrape holding it does not stall the writer asking.
+  std::size_t size() const override { return size_.load(std::memory_order_relaxed); }
 
   prometheus::MetricFamily collect() const override {
     prometheus::MetricFamily family;
@@ -118,6 +142,7 @@ class Family final : public FamilyBase {
   const std::string help_;
   mutable std::mutex mutex_;
   std::map<Labels, std::unique_ptr<Metric>> series_;
+  std::atomic<std::size_t> size_{0};
 };
 
 // Owns families and serves them: added to the metrics server as one collectable.
@@ -133,8 +158,18 @@ class Registry final : public prometheus::Collectable {
     return add_family<Histogram>(std::move(name), std::move(help));
   }
 
-  // Families with at least one series, in creation order.
+  // Families with at least one series, in creation order. Counts a scrape.
   std::vector<prometheus::MetricFamily> Collect() const override;
+
+  // Erases, in every family, the series whose labels include every pair of `subset`; returns
+  // how many. The single-writer contract: call it from the writing thread, after dropping
+  // every pointer to those series.
+  std::size_t remove_series(const Labels& subset);
+  // Series held, over all families.
+  std::size_t series_count() const;
+  // Collect() calls so far (each scrape of /metrics makes one). Counted before the families
+  // are read: a scrape counted after a series' last update has seen it.
+  uint64_t scrapes() const { return scrapes_.load(std::memory_order_acquire); }
 
  private:
   template <typename Metric>
@@ -146,8 +181,13 @@ class Registry final : public prometheus::Collectable {
     return ref;
   }
 
-  mutable std::mutex mutex_;
+  // The families, in creation order. They live as long as the registry, so a caller may use
+  // them after the mutex is released (a scrape does not hold it while it renders).
+  std::vector<FamilyBase*> families() const;
+
+  mutable std::mutex mutex_;  // guards families_
   std::vector<std::unique_ptr<FamilyBase>> families_;
+  mutable std::atomic<uint64_t> scrapes_{0};
 };
 
 }  // namespace redeye::metrics

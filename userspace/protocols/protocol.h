@@ -22,6 +22,7 @@ class Registry;
 }  // namespace metrics
 
 struct Config;
+struct ServiceIdentity;
 struct ServiceInfo;
 class SelfMetrics;
 
@@ -61,6 +62,10 @@ class ProtocolHandler {
   virtual ~ProtocolHandler() = default;
   // nullptr when the protocol does not measure this role.
   virtual std::unique_ptr<Conversation> open(const ConnectionInfo& connection) = 0;
+  // The service's series are about to be erased from the registry (it has had no process
+  // and no connection for series_expiry): drop every pointer, cache entry and label budget
+  // kept for it. Called on the event thread, when no conversation of the service is open.
+  virtual void forget_service(const ServiceIdentity& /*service*/) {}
 };
 
 struct ProtocolContext {

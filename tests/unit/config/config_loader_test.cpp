@@ -19,6 +19,8 @@ log_level: debug
 capture_bytes: 2048
 max_connections: 1024
 route_limit: 50
+server_port_limit: 4
+series_expiry: 90s
 ring_buffer_bytes: 16777216
 io_hooks: syscalls
 discovery:
@@ -55,6 +57,8 @@ Config full_example_struct() {
   c.capture_bytes = 2048;
   c.max_connections = 1024;
   c.route_limit = 50;
+  c.server_port_limit = 4;
+  c.series_expiry_ms = 90000;
   c.ring_buffer_bytes = 16777216;
   c.io_hooks = "syscalls";
   c.discovery.listening_processes = false;
@@ -139,6 +143,8 @@ TEST(ConfigLoader, EnvironmentOverridesFile) {
       {"REDEYE_CAPTURE_BYTES", "512"},
       {"REDEYE_MAX_CONNECTIONS", "128"},
       {"REDEYE_ROUTE_LIMIT", "7"},
+      {"REDEYE_SERVER_PORT_LIMIT", "9"},
+      {"REDEYE_SERIES_EXPIRY", "3s"},
       {"REDEYE_RING_BUFFER_BYTES", "65536"},
       {"REDEYE_DISCOVERY_LISTENING_PROCESSES", "true"},
       {"REDEYE_DISCOVERY_USE_INTERVAL", "10s"},
@@ -155,6 +161,8 @@ TEST(ConfigLoader, EnvironmentOverridesFile) {
   EXPECT_EQ(config.capture_bytes, 512u);
   EXPECT_EQ(config.max_connections, 128u);
   EXPECT_EQ(config.route_limit, 7u);
+  EXPECT_EQ(config.server_port_limit, 9u);
+  EXPECT_EQ(config.series_expiry_ms, 3000u);
   EXPECT_EQ(config.ring_buffer_bytes, 65536u);
   EXPECT_TRUE(config.discovery.listening_processes);
   EXPECT_EQ(config.discovery.use_interval_ms, 10000u);

@@ -52,6 +52,8 @@ inline void expect_same_config(const Config& a, const Config& b) {
   EXPECT_EQ(a.capture_bytes, b.capture_bytes);
   EXPECT_EQ(a.max_connections, b.max_connections);
   EXPECT_EQ(a.route_limit, b.route_limit);
+  EXPECT_EQ(a.server_port_limit, b.server_port_limit);
+  EXPECT_EQ(a.series_expiry_ms, b.series_expiry_ms);
   EXPECT_EQ(a.ring_buffer_bytes, b.ring_buffer_bytes);
   EXPECT_EQ(a.io_hooks, b.io_hooks);
   EXPECT_EQ(a.empty_probes, b.empty_probes);

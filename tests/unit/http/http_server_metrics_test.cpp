@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "metrics/self_metrics.h"
+#include "metrics/service_labels.h"
 #include "metrics/single_writer.h"
 
 namespace redeye {
@@ -77,7 +78,7 @@ const char kActive[] = "http_server_active_requests";
 TEST(HttpServerMetrics, CachedServerAndLabelLookupShareSeries) {
   metrics::Registry registry;
   SelfMetrics self;
-  HttpServerMetrics metrics(registry, 100, self);
+  HttpServerMetrics metrics(registry, 100, 16, self);
   const ServiceInfo shop = service("shop");
   HttpServerMetrics::Server& server = metrics.server({shop, 8080});
   EXPECT_EQ(&metrics.server({shop, 8080}), &server);
@@ -119,7 +120,7 @@ TEST(HttpServerMetrics, CachedServerAndLabelLookupShareSeries) {
 TEST(HttpServerMetrics, SameIdentityAtTwoAddressesSharesSeries) {
   metrics::Registry registry;
   SelfMetrics self;
-  HttpServerMetrics metrics(registry, 100, self);
+  HttpServerMetrics metrics(registry, 100, 16, self);
   const ServiceInfo a = service("shop");
   const ServiceInfo b = service("shop");
   metrics.record(metrics.server({a, 80}), exchange("GET", "/", 200));
@@ -132,7 +133,7 @@ TEST(HttpServerMetrics, SameIdentityAtTwoAddressesSharesSeries) {
 TEST(HttpServerMetrics, ReusedServiceAddressGetsItsOwnLabels) {
   metrics::Registry registry;
   SelfMetrics self;
-  HttpServerMetrics metrics(registry, 100, self);
+  HttpServerMetrics metrics(registry, 100, 16, self);
   std::optional<ServiceInfo> slot(service("old"));
   const ServiceInfo* address = &*slot;
   HttpServerMetrics::Server* server = &metrics.server({*slot, 80});
@@ -153,6 +154,30 @@ TEST(HttpServerMetrics, ReusedServiceAddressGetsItsOwnLabels) {
   EXPECT_EQ(value(families, kActive, {{"service_name", "new"}}), 1);
 }
 
+// An expired service: forget_service, then the registry erases its series. A new ServiceInfo
+// at the same address, with the same labels, must get new series, not the erased ones.
+TEST(HttpServerMetrics, ForgottenServiceAtAReusedAddressGetsFreshSeries) {
+  metrics::Registry registry;
+  SelfMetrics self;
+  HttpServerMetrics metrics(registry, 100, 16, self);
+  std::optional<ServiceInfo> slot(service("job"));
+  const ServiceInfo* address = &*slot;
+  metrics.record(metrics.server({*slot, 80}), exchange("GET", "/", 200));
+  metrics.request_started(metrics.server({*slot, 80}), "GET");
+  const ServiceIdentity job = identity_of(*slot);
+  slot.reset();
+  metrics.forget_service(job);
+  EXPECT_EQ(registry.remove_series(service_labels(job)), 4u);
+  slot.emplace(service("job"));
+  ASSERT_EQ(&*slot, address);
+  metrics.record(metrics.server({*slot, 80}), exchange("GET", "/", 200));
+  metrics.request_ended(metrics.server({*slot, 80}), "GET");
+  const auto families = registry.Collect();
+  EXPECT_EQ(value(families, kDuration, {{"service_name", "job"}}), 1);
+  EXPECT_EQ(value(families, kActive, {{"service_name", "job"}}), -1);
+  EXPECT_EQ(registry.series_count(), 4u);
+}
+
 double route_overflows(SelfMetrics& self) {
   for (const auto& family : self.Collect()) {
     if (family.name == "redeye_http_route_overflow_total" && !family.metric.empty()) {
@@ -165,7 +190,7 @@ double route_overflows(SelfMetrics& self) {
 TEST(HttpServerMetrics, RouteOverflowIsCountedPerRequest) {
   metrics::Registry registry;
   SelfMetrics self;
-  HttpServerMetrics metrics(registry, 1, self);
+  HttpServerMetrics metrics(registry, 1, 16, self);
   const ServiceInfo shop = service("shop");
   HttpServerMetrics::Server& server = metrics.server({shop, 80});
   metrics.record(server, exchange("GET", "/a", 200));

@@ -277,6 +277,30 @@ TEST(HttpUserMetrics, OnlyServicesWhoseRuleTracksUsers) {
   EXPECT_EQ(tracked->identity_headers(), std::vector<std::string>{"X-Api-Key"});
 }
 
+TEST(HttpUserMetrics, AnExpiredServiceIsNoLongerExported) {
+  SelfMetrics self;
+  HttpUserMetrics metrics(kKey, self, &test_clock);
+  UserTracking users;
+  users.identity = "client_address";
+  Service job("job", users);
+  Service shop("shop", users);
+  metrics.service(job.info)->record("", "10.0.0.1", 200);
+  metrics.service(shop.info)->record("", "10.0.0.2", 200);
+  auto services_in = [&metrics] {
+    std::set<std::string> names;
+    for (const auto& f : metrics.Collect()) {
+      for (const auto& metric : f.metric) names.insert(labels_of(metric)["service_name"]);
+    }
+    return names;
+  };
+  EXPECT_EQ(services_in(), (std::set<std::string>{"job", "shop"}));
+  metrics.forget_service(identity_of(job.info));
+  EXPECT_EQ(services_in(), std::set<std::string>{"shop"});
+  // Seen again: counted afresh.
+  metrics.service(job.info)->record("", "10.0.0.1", 200);
+  EXPECT_EQ(services_in(), (std::set<std::string>{"job", "shop"}));
+}
+
 TEST(HttpUserMetrics, SeriesPerServiceStayWithinTopKPlusOneWhateverTheInput) {
   SelfMetrics self;
   HttpUserMetrics metrics(kKey, self, &test_clock);

@@ -88,6 +88,13 @@ AmqpMetrics::AmqpMetrics(metrics::Registry& registry, SelfMetrics& self)
           "Dead letters by queue: deliveries the service rejected or nacked "
           "without requeue, and deliveries carrying an x-death header.")) {}
 
+void AmqpMetrics::forget_service(const ServiceIdentity& service) {
+  erase_service_keys(counters_, service);
+  erase_service_keys(histograms_, service);
+  erase_service_keys(gauges_, service);
+  destinations_.erase(identity_key(service));
+}
+
 std::string AmqpMetrics::destination(const ServiceInfo& service, std::string_view name) {
   auto& seen = destinations_[redeye::series_key(service, {})];
   std::string value(name);

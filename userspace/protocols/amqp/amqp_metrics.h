@@ -32,6 +32,8 @@ class AmqpMetrics {
   void in_flight(const ServiceInfo& service, std::string_view queue, double delta);
   void settled(const ServiceInfo& service, std::string_view queue, Outcome outcome, uint64_t nanos);
   void dead_lettered(const ServiceInfo& service, std::string_view queue, DeadLetterReason reason);
+  // Drops the cached series pointers and destination budget of `service`.
+  void forget_service(const ServiceIdentity& service);
 
  private:
   // The label value for a destination of `service`, within the per-service limit.

@@ -68,6 +68,7 @@ class AmqpHandler : public protocols::ProtocolHandler {
     if (conn.role != protocols::Role::kClient) return nullptr;
     return std::make_unique<ClientConversation>(conn, metrics_, self_);
   }
+  void forget_service(const ServiceIdentity& service) override { metrics_.forget_service(service); }
 
  private:
   SelfMetrics& self_;

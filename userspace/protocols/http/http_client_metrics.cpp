@@ -6,8 +6,11 @@
 
 namespace redeye {
 
-HttpClientMetrics::HttpClientMetrics(metrics::Registry& registry)
-    : duration_(registry.histogram_family(
+HttpClientMetrics::HttpClientMetrics(metrics::Registry& registry, uint32_t port_limit,
+                                     SelfMetrics& self)
+    : self_(self),
+      ports_(port_limit),
+      duration_(registry.histogram_family(
           "http_client_request_duration_seconds",
           "Duration of HTTP client requests: from the write of the request's "
           "first byte to the read that completes the response.")),
@@ -29,17 +32,24 @@ void HttpClientMetrics::record(const ClientIdentity& client, const http::HttpExc
     labels.emplace("http_request_method", std::string(method));
     labels.emplace("http_response_status_code", status);
     labels.emplace("server_address", client.server_address);
-    labels.emplace("server_port", port);
+    auto port_label = ports_.label(identity_of(client.service), client.server_port);
+    labels.emplace("server_port", port_label.value);
     Series series{&duration_.Add(labels, http::kDurationBuckets),
                   &request_body_.Add(labels, http::kBodyBuckets),
-                  &response_body_.Add(labels, http::kBodyBuckets)};
+                  &response_body_.Add(labels, http::kBodyBuckets), port_label.overflowed};
     it = series_.emplace(std::move(key), series).first;
   }
+  if (it->second.port_overflowed) self_.server_port_overflowed(PortOverflow::kHttp);
   const uint64_t nanos =
       exchange.end_ns > exchange.start_ns ? exchange.end_ns - exchange.start_ns : 0;
   it->second.duration->Observe(static_cast<double>(nanos) / 1e9);
   it->second.request_body->Observe(static_cast<double>(exchange.request_body_bytes));
   it->second.response_body->Observe(static_cast<double>(exchange.response_body_bytes));
+}
+
+void HttpClientMetrics::forget_service(const ServiceIdentity& service) {
+  erase_service_keys(series_, service);
+  ports_.forget(service);
 }
 
 }  // namespace redeye

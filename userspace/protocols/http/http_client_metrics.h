@@ -6,6 +6,8 @@
 #include <unordered_map>
 
 #include "discovery/service_registry.h"
+#include "metrics/port_limits.h"
+#include "metrics/self_metrics.h"
 #include "metrics/single_writer.h"
 #include "protocols/http/http_events.h"
 
@@ -20,15 +22,21 @@ struct ClientIdentity {
 
 class HttpClientMetrics {
  public:
-  explicit HttpClientMetrics(metrics::Registry& registry);
+  // port_limit: distinct server_port values per calling service (the rest are "_OTHER").
+  HttpClientMetrics(metrics::Registry& registry, uint32_t port_limit, SelfMetrics& self);
   void record(const ClientIdentity& client, const http::HttpExchange& exchange);
+  // Drops the cached series pointers and port budget of `service`.
+  void forget_service(const ServiceIdentity& service);
 
  private:
   struct Series {
     metrics::Histogram* duration;
     metrics::Histogram* request_body;
     metrics::Histogram* response_body;
+    bool port_overflowed;
   };
+  SelfMetrics& self_;
+  metrics::ServicePortLimits ports_;
   metrics::Family<metrics::Histogram>& duration_;
   metrics::Family<metrics::Histogram>& request_body_;
   metrics::Family<metrics::Histogram>& response_body_;

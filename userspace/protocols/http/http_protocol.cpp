@@ -105,8 +105,9 @@ class HttpHandler : public protocols::ProtocolHandler {
  public:
   explicit HttpHandler(const protocols::ProtocolContext& context)
       : self_(context.self),
-        server_metrics_(context.registry, context.config.route_limit, context.self),
-        client_metrics_(context.registry),
+        server_metrics_(context.registry, context.config.route_limit,
+                        context.config.server_port_limit, context.self),
+        client_metrics_(context.registry, context.config.server_port_limit, context.self),
         users_(make_user_metrics(context)) {}
   std::unique_ptr<protocols::Conversation> open(const protocols::ConnectionInfo& conn) override {
     if (conn.role == protocols::Role::kClient) {
@@ -117,6 +118,11 @@ class HttpHandler : public protocols::ProtocolHandler {
     return std::make_unique<Conversation<ServerSink>>(
         ServerSink(conn, server_metrics_, self_, users), false,
         users ? users->identity_headers() : std::vector<std::string>());
+  }
+  void forget_service(const ServiceIdentity& service) override {
+    server_metrics_.forget_service(service);
+    client_metrics_.forget_service(service);
+    if (users_) users_->forget_service(service);
   }
 
  private:

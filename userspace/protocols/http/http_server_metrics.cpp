@@ -42,43 +42,29 @@ struct SeriesKeyHash {
 
 class HttpServerMetrics::Server {
  public:
-  Server(const ServiceInfo& service, uint16_t port, http::RouteLimiter& routes)
-      : service(&service), port_label(std::to_string(port)), routes(&routes) {
-    remember_identity(service);
-  }
+  Server(const ServiceInfo& service, metrics::ServicePortLimits::Label port,
+         http::RouteLimiter& routes)
+      : service(&service),
+        identity(identity_of(service)),
+        port_label(std::move(port.value)),
+        port_overflowed(port.overflowed),
+        routes(&routes) {}
 
+  // False when the address of a ServiceInfo that went away was reused for another service.
   bool same_identity(const ServiceInfo& other) const {
-    return other.name == name && other.service_namespace == service_namespace &&
-           other.instance_id == instance_id;
-  }
-  // The address of a ServiceInfo that went away was reused for another service: the cached
-  // series carry the old labels.
-  void reset_identity(const ServiceInfo& other) {
-    remember_identity(other);
-    active.fill(nullptr);
-    series.clear();
-    last_series = nullptr;
+    return other.name == identity.name && other.service_namespace == identity.service_namespace &&
+           other.instance_id == identity.instance_id;
   }
 
   const ServiceInfo* service;
+  const ServiceIdentity identity;  // what the cached series are labelled with
   std::string port_label;
+  bool port_overflowed;  // port_label is the overflow value
   http::RouteLimiter* routes;
   std::array<metrics::Gauge*, http::kMethodLabelCount> active{};  // by method index
   std::unordered_map<SeriesKey, Series, SeriesKeyHash> series;
   SeriesKey last_key;  // the most recently used series (keep-alive traffic repeats itself)
   Series* last_series = nullptr;
-
- private:
-  void remember_identity(const ServiceInfo& info) {
-    name = info.name;
-    service_namespace = info.service_namespace;
-    instance_id = info.instance_id;
-  }
-
-  // The identity the cached series were created for (their service labels).
-  std::string name;
-  std::string service_namespace;
-  std::string instance_id;
 };
 
 std::size_t HttpServerMetrics::ServerKeyHash::operator()(const ServerKey& key) const {
@@ -86,7 +72,7 @@ std::size_t HttpServerMetrics::ServerKeyHash::operator()(const ServerKey& key) c
 }
 
 HttpServerMetrics::HttpServerMetrics(metrics::Registry& registry, uint32_t route_limit,
-                                     SelfMetrics& self)
+                                     uint32_t port_limit, SelfMetrics& self)
     : route_limit_(route_limit),
       self_(self),
       duration_(registry.histogram_family(
@@ -100,27 +86,36 @@ HttpServerMetrics::HttpServerMetrics(metrics::Registry& registry, uint32_t route
           registry.histogram_family("http_server_response_body_size_bytes",
                                     "Size of HTTP server response bodies (payload bytes).")),
       active_(registry.gauge_family("http_server_active_requests",
-                                    "HTTP server requests received and not yet answered.")) {}
+                                    "HTTP server requests received and not yet answered.")),
+      ports_(port_limit) {}
 
 HttpServerMetrics::~HttpServerMetrics() = default;
 
 HttpServerMetrics::Server& HttpServerMetrics::server(const ServerIdentity& identity) {
   const ServiceInfo& service = identity.service;
-  auto it = servers_.find({&service, identity.server_port});
+  const ServerKey key{&service, identity.server_port};
+  auto it = servers_.find(key);
+  // A Server whose ServiceInfo went away is used by no connection: one found at a reused
+  // address with other labels is replaced.
+  if (it != servers_.end() && !it->second->same_identity(service)) {
+    servers_.erase(it);
+    it = servers_.end();
+  }
   if (it == servers_.end()) {
-    // Route budgets are per service instance, keyed by address: a ServiceInfo lives as long as
-    // any connection of it (shared_ptr), and a service that went away and came back starts a
-    // fresh route budget.
-    auto routes = routes_.find(&service);
-    if (routes == routes_.end()) {
-      routes = routes_.emplace(&service, http::RouteLimiter(route_limit_)).first;
-    }
-    auto server = std::make_unique<Server>(service, identity.server_port, routes->second);
-    it = servers_.emplace(ServerKey{&service, identity.server_port}, std::move(server)).first;
-  } else if (!it->second->same_identity(service)) {
-    it->second->reset_identity(service);
+    const ServiceIdentity labels = identity_of(service);
+    auto routes = routes_.try_emplace(labels, route_limit_).first;
+    auto server = std::make_unique<Server>(service, ports_.label(labels, identity.server_port),
+                                           routes->second);
+    it = servers_.emplace(key, std::move(server)).first;
   }
   return *it->second;
+}
+
+void HttpServerMetrics::forget_service(const ServiceIdentity& service) {
+  std::erase_if(servers_,
+                [&service](const auto& entry) { return entry.second->identity == service; });
+  routes_.erase(service);
+  ports_.forget(service);
 }
 
 metrics::Gauge& HttpServerMetrics::active_gauge(Server& server, std::size_t method) {
@@ -155,6 +150,7 @@ const std::string& HttpServerMetrics::route_for(Server& server, std::string_view
 void HttpServerMetrics::record(Server& server, const http::HttpExchange& exchange) {
   const std::size_t method = http::canonical_method_index(exchange.request.method);
   const std::string& route = route_for(server, exchange.request.target);
+  if (server.port_overflowed) self_.server_port_overflowed(PortOverflow::kHttp);
   const SeriesKey key{&route, exchange.status_code, static_cast<uint32_t>(method)};
   Series* series = server.last_series;
   if (series == nullptr || !(server.last_key == key)) {

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -13,6 +14,7 @@
 #include <utility>
 
 #include "discovery/service_registry.h"
+#include "metrics/port_limits.h"
 #include "metrics/self_metrics.h"
 #include "metrics/single_writer.h"
 #include "protocols/http/http_events.h"
@@ -28,7 +30,8 @@ struct ServerIdentity {
 
 class HttpServerMetrics {
  public:
-  HttpServerMetrics(metrics::Registry& registry, uint32_t route_limit, SelfMetrics& self);
+  HttpServerMetrics(metrics::Registry& registry, uint32_t route_limit, uint32_t port_limit,
+                    SelfMetrics& self);
   ~HttpServerMetrics();
   HttpServerMetrics(const HttpServerMetrics&) = delete;
   HttpServerMetrics& operator=(const HttpServerMetrics&) = delete;
@@ -46,6 +49,9 @@ class HttpServerMetrics {
   void request_started(const ServerIdentity& server, std::string_view method);
   void request_ended(const ServerIdentity& server, std::string_view method);
   void record(const ServerIdentity& server, const http::HttpExchange& exchange);
+
+  // Drops every cached series pointer and budget of `service` (no connection of it is open).
+  void forget_service(const ServiceIdentity& service);
 
  private:
   struct ServerKey {
@@ -67,7 +73,8 @@ class HttpServerMetrics {
   metrics::Family<metrics::Histogram>& response_body_;
   metrics::Family<metrics::Gauge>& active_;
   std::unordered_map<ServerKey, std::unique_ptr<Server>, ServerKeyHash> servers_;
-  std::unordered_map<const ServiceInfo*, http::RouteLimiter> routes_;  // per service instance
+  std::map<ServiceIdentity, http::RouteLimiter> routes_;  // per service
+  metrics::ServicePortLimits ports_;
 };
 
 }  // namespace redeye

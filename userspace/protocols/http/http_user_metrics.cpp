@@ -262,11 +262,16 @@ HttpUserMetrics::ServiceUsers* HttpUserMetrics::service(const ServiceInfo& servi
   auto it = services_.find(key);
   if (it == services_.end()) {
     it = services_
-             .emplace(std::move(key), std::make_unique<ServiceUsers>(service, service.rule->users,
+             .emplace(std::move(key), std::make_shared<ServiceUsers>(service, service.rule->users,
                                                                      key_, self_, clock_))
              .first;
   }
   return it->second.get();
+}
+
+void HttpUserMetrics::forget_service(const ServiceIdentity& service) {
+  std::lock_guard lock(mutex_);
+  services_.erase(identity_key(service));
 }
 
 std::vector<prometheus::MetricFamily> HttpUserMetrics::Collect() const {
@@ -294,13 +299,13 @@ std::vector<prometheus::MetricFamily> HttpUserMetrics::Collect() const {
       "redeye_http_server_user_requests_total series may miss (made before it entered the "
       "top); 0 = exact.");
 
-  std::vector<ServiceUsers*> services;
+  std::vector<std::shared_ptr<ServiceUsers>> services;
   {
     std::lock_guard lock(mutex_);
-    for (const auto& [key, users] : services_) services.push_back(users.get());
+    for (const auto& [key, users] : services_) services.push_back(users);
   }
   const uint64_t now = clock_();
-  for (ServiceUsers* users : services) {
+  for (const auto& users : services) {
     UserTracker::Snapshot snap;
     {
       std::lock_guard lock(users->mutex_);

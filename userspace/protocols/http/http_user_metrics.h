@@ -167,6 +167,8 @@ class HttpUserMetrics : public prometheus::Collectable {
   // The users of `service`, created on first use; nullptr when its rule does not track users.
   // Instances with the same name, namespace and instance id share one.
   ServiceUsers* service(const ServiceInfo& service);
+  // Stops exporting the users of `service` (no connection of it is open). Thread-safe.
+  void forget_service(const ServiceIdentity& service);
 
   std::vector<prometheus::MetricFamily> Collect() const override;
 
@@ -175,7 +177,8 @@ class HttpUserMetrics : public prometheus::Collectable {
   SelfMetrics& self_;
   Clock clock_;
   mutable std::mutex mutex_;
-  std::map<std::string, std::unique_ptr<ServiceUsers>> services_;
+  // Shared: a scrape keeps the ones it renders alive while forget_service erases them.
+  std::map<std::string, std::shared_ptr<ServiceUsers>> services_;
 };
 
 }  // namespace redeye

@@ -11,8 +11,12 @@ const metrics::Histogram::BucketBoundaries kDurationBuckets = {0.001, 0.005, 0.0
 
 }  // namespace
 
-PostgresMetrics::PostgresMetrics(metrics::Registry& registry)
-    : client_(registry.histogram_family(
+PostgresMetrics::PostgresMetrics(metrics::Registry& registry, uint32_t port_limit,
+                                 SelfMetrics& self)
+    : self_(self),
+      client_ports_(port_limit),
+      server_ports_(port_limit),
+      client_(registry.histogram_family(
           "db_client_operation_duration_seconds",
           "Duration of database operations seen from the client: from the write "
           "of the request (Query, Execute) to the read of its completion "
@@ -22,8 +26,9 @@ PostgresMetrics::PostgresMetrics(metrics::Registry& registry)
           "Duration of database operations seen from the database server: from "
           "the read of the request to the write of its completion.")) {}
 
-metrics::Histogram& PostgresMetrics::series(const DbEndpoint& endpoint, std::string_view operation,
-                                            std::string_view error_type) {
+const PostgresMetrics::Series& PostgresMetrics::series(const DbEndpoint& endpoint,
+                                                       std::string_view operation,
+                                                       std::string_view error_type) {
   const std::string port = std::to_string(endpoint.server_port);
   std::string key = series_key(
       endpoint.service,
@@ -34,12 +39,26 @@ metrics::Histogram& PostgresMetrics::series(const DbEndpoint& endpoint, std::str
     labels.emplace("db_system_name", "postgresql");
     labels.emplace("db_operation_name", std::string(operation));
     labels.emplace("error_type", std::string(error_type));
-    labels.emplace("server_port", port);
+    auto& ports = endpoint.client ? client_ports_ : server_ports_;
+    auto port_label = ports.label(identity_of(endpoint.service), endpoint.server_port);
+    labels.emplace("server_port", port_label.value);
     if (endpoint.client) labels.emplace("server_address", endpoint.server_address);
     auto& family = endpoint.client ? client_ : server_;
-    it = series_.emplace(std::move(key), &family.Add(labels, kDurationBuckets)).first;
+    const Series created{&family.Add(labels, kDurationBuckets), port_label.overflowed};
+    it = series_.emplace(std::move(key), created).first;
   }
-  return *it->second;
+  return it->second;
+}
+
+void PostgresMetrics::observe(const Series& series, double seconds) {
+  series.histogram->Observe(seconds);
+  if (series.port_overflowed) self_.server_port_overflowed(PortOverflow::kPostgres);
+}
+
+void PostgresMetrics::forget_service(const ServiceIdentity& service) {
+  erase_service_keys(series_, service);
+  client_ports_.forget(service);
+  server_ports_.forget(service);
 }
 
 }  // namespace redeye::postgres

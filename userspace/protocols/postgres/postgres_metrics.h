@@ -10,6 +10,8 @@
 #include <unordered_map>
 
 #include "discovery/service_registry.h"
+#include "metrics/port_limits.h"
+#include "metrics/self_metrics.h"
 #include "metrics/single_writer.h"
 
 namespace redeye::postgres {
@@ -25,16 +27,30 @@ struct DbEndpoint {
 
 class PostgresMetrics {
  public:
-  explicit PostgresMetrics(metrics::Registry& registry);
+  // port_limit: distinct server_port values per service and side (the rest are "_OTHER").
+  PostgresMetrics(metrics::Registry& registry, uint32_t port_limit, SelfMetrics& self);
 
-  // The histogram for one operation name and error type ("" = success).
-  metrics::Histogram& series(const DbEndpoint& endpoint, std::string_view operation,
-                             std::string_view error_type);
+  // One operation name and error type ("" = success): its histogram, and whether its
+  // server_port was folded into "_OTHER". Valid until forget_service of its service.
+  struct Series {
+    metrics::Histogram* histogram;
+    bool port_overflowed;
+  };
+  const Series& series(const DbEndpoint& endpoint, std::string_view operation,
+                       std::string_view error_type);
+  // Records one operation of `seconds` in `series`.
+  void observe(const Series& series, double seconds);
+
+  // Drops the cached series pointers and port budgets of `service`.
+  void forget_service(const ServiceIdentity& service);
 
  private:
+  SelfMetrics& self_;
+  metrics::ServicePortLimits client_ports_;
+  metrics::ServicePortLimits server_ports_;
   metrics::Family<metrics::Histogram>& client_;
   metrics::Family<metrics::Histogram>& server_;
-  std::unordered_map<std::string, metrics::Histogram*> series_;
+  std::unordered_map<std::string, Series> series_;
 };
 
 }  // namespace redeye::postgres

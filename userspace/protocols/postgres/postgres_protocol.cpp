@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/config.h"
 #include "discovery/service_registry.h"
 #include "metrics/self_metrics.h"
 #include "protocols/postgres/pg_conversation.h"
@@ -26,7 +27,7 @@ class MetricsSink : public PgEventSink {
 
   void on_operation(const PgOperation& operation) override {
     const double seconds = static_cast<double>(operation.end_ns - operation.start_ns) / 1e9;
-    histogram(operation).Observe(seconds);
+    metrics_.observe(series(operation), seconds);
   }
   void on_anomaly(PgAnomaly anomaly, uint64_t n) override {
     self_.parse_error(kProtocolLabel, std::string(anomaly_name(anomaly)), n);
@@ -35,14 +36,14 @@ class MetricsSink : public PgEventSink {
  private:
   // Successful operations of a connection use a handful of names: cache them here, the
   // rest goes through the shared series map.
-  metrics::Histogram& histogram(const PgOperation& operation) {
+  const PostgresMetrics::Series& series(const PgOperation& operation) {
     if (!operation.error_type.empty()) {
       return metrics_.series(endpoint_, op_name(operation.op), operation.error_type);
     }
     for (const auto& [op, series] : ok_series_) {
       if (op == operation.op) return *series;
     }
-    metrics::Histogram& series = metrics_.series(endpoint_, op_name(operation.op), "");
+    const PostgresMetrics::Series& series = metrics_.series(endpoint_, op_name(operation.op), "");
     ok_series_.emplace_back(operation.op, &series);
     return series;
   }
@@ -50,7 +51,7 @@ class MetricsSink : public PgEventSink {
   DbEndpoint endpoint_;
   PostgresMetrics& metrics_;
   SelfMetrics& self_;
-  std::vector<std::pair<OpId, metrics::Histogram*>> ok_series_;
+  std::vector<std::pair<OpId, const PostgresMetrics::Series*>> ok_series_;
 };
 
 class Conversation : public protocols::Conversation {
@@ -69,7 +70,8 @@ class Conversation : public protocols::Conversation {
 class PostgresHandler : public protocols::ProtocolHandler {
  public:
   explicit PostgresHandler(const protocols::ProtocolContext& context)
-      : self_(context.self), metrics_(context.registry) {
+      : self_(context.self),
+        metrics_(context.registry, context.config.server_port_limit, context.self) {
     // Every kind is shown from the start, at zero: alerts can rely on the series.
     for (std::string_view kind : kPgAnomalyNames) {
       self_.parse_error(kProtocolLabel, std::string(kind), 0);
@@ -78,6 +80,7 @@ class PostgresHandler : public protocols::ProtocolHandler {
   std::unique_ptr<protocols::Conversation> open(const protocols::ConnectionInfo& conn) override {
     return std::make_unique<Conversation>(conn, metrics_, self_);
   }
+  void forget_service(const ServiceIdentity& service) override { metrics_.forget_service(service); }
 
  private:
   SelfMetrics& self_;

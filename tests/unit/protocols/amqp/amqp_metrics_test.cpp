@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "discovery/service_registry.h"
 #include "metrics/self_metrics.h"
+#include "metrics/service_labels.h"
 #include "metrics/single_writer.h"
 #include "protocols/amqp/amqp_protocol.h"
 
@@ -183,6 +184,28 @@ TEST_F(AmqpMetricsTest, DestinationsPerServiceAreLimited) {
       samples()["messaging_client_sent_messages_total{" +
                 labels("messaging_destination_name=_OTHER,messaging_operation_name=publish,")],
       3);
+}
+
+// An expired service: forget_service, then the registry erases its series. The cached
+// pointers must be gone too: the next message creates a new series from zero.
+TEST(AmqpMetricsExpiry, AForgottenServiceStartsNewSeries) {
+  metrics::Registry registry;
+  SelfMetrics self;
+  AmqpMetrics metrics(registry, self);
+  ServiceInfo job;
+  job.name = "job";
+  job.instance_id = "host-1";
+  metrics.published(job, "orders");
+  metrics.published(job, "orders");
+  metrics.forget_service(identity_of(job));
+  EXPECT_GT(registry.remove_series(service_labels(identity_of(job))), 0u);
+  EXPECT_EQ(registry.series_count(), 0u);
+  metrics.published(job, "orders");
+  double sent = 0;
+  for (const auto& family : registry.Collect()) {
+    for (const auto& metric : family.metric) sent += metric.counter.value;
+  }
+  EXPECT_EQ(sent, 1);
 }
 
 }  // namespace
