@@ -173,7 +173,7 @@ static __always_inline __u8 filter_action(__u32 tgid) {
 static __always_inline bool process_followed(__u32 tgid) {
   __u8 action = filter_action(tgid);
   if (follow_all) return action != REDEYE_FILTER_IGNORE;
-  return action == REDEYE_FILTER_FOLLOW;
+  return action == REDEYE_FILTER_FOLLOW || action == REDEYE_FILTER_LISTENER;
 }
 
 /* Follows `tgid` from now on; a pid the filter cannot hold is counted as a drop. */

@@ -35,7 +35,8 @@ struct mark_victim_ctx {
 };
 
 static __always_inline bool followed_explicitly(__u32 tgid) {
-  return filter_action(tgid) == REDEYE_FILTER_FOLLOW;
+  __u8 action = filter_action(tgid);
+  return action == REDEYE_FILTER_FOLLOW || action == REDEYE_FILTER_LISTENER;
 }
 
 /* A new program is followed provisionally from its first instruction: short-lived clients

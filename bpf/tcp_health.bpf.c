@@ -88,12 +88,15 @@ int on_tcp_state(struct set_state_ctx* ctx) {
     /* listen() runs in the owner's syscall, so current is the owner. A listener is a service
      * under the default configuration: it is followed from here, before userspace has read
      * its /proc entry, so the first connections it accepts right after listen() are measured
-     * (a short-lived server answers them within milliseconds). Userspace unfollows it again
-     * if discovery decides it is not a service (an exclude rule). */
+     * (a short-lived server answers them within milliseconds). LISTENER, not FOLLOW: userspace
+     * may still be deciding from a /proc read made before this listener existed ("not a
+     * service": FOLLOW cleared), and that must not unfollow it; it decides again at this
+     * event (an exclude rule unfollows it then). */
     __u32 tgid = bpf_get_current_pid_tgid() >> 32;
     __u8 action = filter_action(tgid);
     if (action != REDEYE_FILTER_IGNORE) {
-      if (follow_listeners && !follow_all && action == 0) filter_follow(tgid);
+      __u8* slot = follow_listeners && !follow_all ? filter_slot(tgid) : NULL;
+      if (slot) *slot = REDEYE_FILTER_LISTENER;
       emit_process_event(REDEYE_EV_LISTEN, tgid, 0, ctx->sport);
     }
   } else if (state == TCP_SYN_SENT) {

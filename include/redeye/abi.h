@@ -85,8 +85,12 @@ enum redeye_stat {
 
 /* Values of the `pid_filter` map: one byte per pid, 0 when undecided. */
 enum redeye_filter_action {
-  REDEYE_FILTER_IGNORE = 1, /* never follow this process (e.g. redeye itself) */
-  REDEYE_FILTER_FOLLOW = 2, /* follow it (used when follow_all is off) */
+  REDEYE_FILTER_IGNORE = 1,   /* never follow this process (e.g. redeye itself) */
+  REDEYE_FILTER_FOLLOW = 2,   /* follow it (used when follow_all is off) */
+  REDEYE_FILTER_LISTENER = 3, /* followed since it listened (the kernel sets it): kept until
+                                 userspace decides at the LISTEN event, which an earlier
+                                 "not a service" (read at exec, before the listener
+                                 existed) must not undo */
 };
 
 /* hdr.fd when the hooks could not tell which fd the I/O used (io_uring, sendmmsg, ...). */

@@ -250,6 +250,57 @@ TEST_F(ServiceRegistryTest, ForkedChildAlreadyGoneJoinsUntilItsExitEvent) {
   EXPECT_EQ(registry->service_of(104), nullptr);
 }
 
+// The kernel reports LISTEN just before it hashes the socket into the table /proc/net/tcp
+// lists: the event's port makes the process a listener even when the table does not show it.
+TEST_F(ServiceRegistryTest, ListenEventPortCountsBeforeProcNetTcpListsIt) {
+  std::set<uint32_t> listener_unfollowed;
+  auto registry = std::make_unique<ServiceRegistry>(
+      config_, discovery::ProcfsReader(root_.string()),
+      ServiceRegistry::KernelFilter{
+          [this](uint32_t pid) { return followed_.insert(pid), true; },
+          [this](uint32_t pid) { followed_.erase(pid); },
+          [&listener_unfollowed](uint32_t pid) { listener_unfollowed.insert(pid); }},
+      /*self_pid=*/999999, "testhost");
+  registry->on_exec(700);
+  ASSERT_EQ(registry->service_of(700), nullptr);
+  registry->on_listen(700, 8443);
+  ASSERT_NE(registry->service_of(700), nullptr);
+  EXPECT_EQ(registry->service_of(700)->name, "checkout");
+  EXPECT_TRUE(listener_unfollowed.empty());
+  // Excluded processes the kernel followed at listen() are unfollowed at the event.
+  config_.exclude.push_back(ProcessSelector{.exe = "*/node"});
+  auto excluding = std::make_unique<ServiceRegistry>(
+      config_, discovery::ProcfsReader(root_.string()),
+      ServiceRegistry::KernelFilter{
+          [this](uint32_t pid) { return followed_.insert(pid), true; },
+          [this](uint32_t pid) { followed_.erase(pid); },
+          [&listener_unfollowed](uint32_t pid) { listener_unfollowed.insert(pid); }},
+      /*self_pid=*/999999, "testhost");
+  excluding->on_listen(701, 3000);
+  EXPECT_EQ(excluding->service_of(701), nullptr);
+  EXPECT_TRUE(listener_unfollowed.contains(701));
+}
+
+// A server that listens, answers and exits before its listen event is read is named from what
+// /proc said of it at exec (here OTEL_SERVICE_NAME), with the port from the event.
+TEST_F(ServiceRegistryTest, ListenerGoneBeforeItsListenEventIsNamedFromItsExec) {
+  auto registry = make();
+  registry->on_exec(700);
+  ASSERT_EQ(registry->service_of(700), nullptr) << "not listening at exec";
+  fs::remove_all(root_ / "700");
+  registry->on_listen(700, 8443);
+  auto service = registry->service_of(700);
+  ASSERT_NE(service, nullptr);
+  EXPECT_EQ(service->name, "checkout");
+  EXPECT_EQ(service->service_namespace, "shop");
+  EXPECT_TRUE(followed_.contains(700));
+  registry->on_exit(700);
+  EXPECT_EQ(registry->service_of(700), nullptr);
+  // Nothing is remembered past the exit: a reused PID is read afresh.
+  registry->on_listen(700, 8443);
+  EXPECT_EQ(registry->service_of(700), nullptr);
+}
+
 TEST_F(ServiceRegistryTest, ProcessGoneBeforeProcCouldBeReadIsNamedFromItsExec) {
   ServiceRule client;
   client.name = "shop-client";

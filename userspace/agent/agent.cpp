@@ -195,7 +195,8 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
 
   ServiceRegistry services(config, discovery::ProcfsReader("/proc"),
                            {[&probes](uint32_t tgid) { return probes.follow_process(tgid); },
-                            [&probes](uint32_t tgid) { probes.unfollow_process(tgid); }},
+                            [&probes](uint32_t tgid) { probes.unfollow_process(tgid); },
+                            [&probes](uint32_t tgid) { probes.unfollow_listener(tgid); }},
                            static_cast<uint32_t>(getpid()), host_name());
   const auto scan_start = std::chrono::steady_clock::now();
   const size_t followed = services.scan();

@@ -37,7 +37,7 @@ void EventDispatcher::operator()(const redeye_process_event* ev) {
       services_.on_fork(tgid, ev->parent_tgid);
       break;
     case REDEYE_EV_LISTEN:
-      services_.on_listen(tgid);
+      services_.on_listen(tgid, ev->port);
       break;
     case REDEYE_EV_OOM_KILL:
       if (auto service = services_.service_of(tgid)) use_.on_oom_kill(std::move(service));

@@ -231,6 +231,10 @@ bool KernelProbes::follow_process(uint32_t tgid) { return filter_.set(tgid, REDE
 
 void KernelProbes::unfollow_process(uint32_t tgid) { filter_.clear_if(tgid, REDEYE_FILTER_FOLLOW); }
 
+void KernelProbes::unfollow_listener(uint32_t tgid) {
+  filter_.clear_if(tgid, REDEYE_FILTER_LISTENER);
+}
+
 std::unordered_map<uint32_t, redeye_proc_tcp> KernelProbes::process_tcp_counters() const {
   std::unordered_map<uint32_t, redeye_proc_tcp> out;
   const int fd = bpf_map__fd(skel_->maps.proc_tcp);

@@ -61,6 +61,8 @@ class KernelProbes {
   // Returns false when the pid is beyond the filter (kernel.pid_max raised after load).
   bool follow_process(uint32_t tgid);
   void unfollow_process(uint32_t tgid);
+  // Unfollows a process the kernel followed when it listened (REDEYE_FILTER_LISTENER).
+  void unfollow_listener(uint32_t tgid);
   // Per-process TCP counters (bytes, retransmits, resets, failed connects), by tgid.
   std::unordered_map<uint32_t, redeye_proc_tcp> process_tcp_counters() const;
   void forget_process_counters(uint32_t tgid);

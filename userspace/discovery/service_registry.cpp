@@ -70,19 +70,54 @@ void ServiceRegistry::on_fork(uint32_t child, uint32_t parent) {
   evaluate(child);
 }
 
-void ServiceRegistry::on_listen(uint32_t tgid) {
+void ServiceRegistry::on_listen(uint32_t tgid, uint16_t port) {
   {
     std::lock_guard lock(listening_mutex_);
     listening_.clear();  // a new listener: the cached tables miss it
   }
-  if (service_of(tgid)) return;
-  evaluate(tgid);
+  if (tgid == self_pid_) return;
+  // The kernel follows a listener from listen() on (REDEYE_FILTER_LISTENER); here it is
+  // decided: a service is followed as any other, anything else is unfollowed.
+  if (service_of(tgid)) {
+    filter_.follow(tgid);
+    return;
+  }
+  std::optional<discovery::ProcessInfo> info = read_process(tgid);
+  std::lock_guard lock(mutex_);
+  if (!info) {
+    // Gone already: decide from what /proc said of it before.
+    if (auto seen = recent_unmatched_.find(tgid); seen != recent_unmatched_.end()) {
+      info = seen->second;
+    }
+  }
+  // The event's port counts even when /proc/net/tcp does not list it yet: the kernel reports
+  // the LISTEN state just before it hashes the socket into its listening table.
+  if (info && port != 0) {
+    auto& ports = info->listening_ports;
+    if (auto at = std::lower_bound(ports.begin(), ports.end(), port);
+        at == ports.end() || *at != port) {
+      ports.insert(at, port);
+    }
+  }
+  apply(tgid, info);
+  if (!processes_.contains(tgid) && filter_.unfollow_listener) filter_.unfollow_listener(tgid);
+}
+
+void ServiceRegistry::remember_unmatched(const discovery::ProcessInfo& info) {
+  auto [it, inserted] = recent_unmatched_.insert_or_assign(info.pid, info);
+  if (!inserted) return;
+  recent_order_.push_back(info.pid);
+  while (recent_order_.size() > kRecentUnmatched) {
+    recent_unmatched_.erase(recent_order_.front());
+    recent_order_.pop_front();
+  }
 }
 
 void ServiceRegistry::on_exit(uint32_t tgid) {
   std::lock_guard lock(mutex_);
   remove(tgid);
   adhoc_.erase(tgid);
+  recent_unmatched_.erase(tgid);
 }
 
 std::shared_ptr<const ServiceInfo> ServiceRegistry::service_of(uint32_t tgid) const {
@@ -192,6 +227,7 @@ void ServiceRegistry::apply(uint32_t tgid, const std::optional<discovery::Proces
     remove(tgid);
     // The kernel follows every new program until told otherwise (see on_process_exec).
     filter_.unfollow(tgid);
+    remember_unmatched(*info);
   }
 }
 

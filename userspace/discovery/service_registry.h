@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -77,6 +78,8 @@ class ServiceRegistry {
   struct KernelFilter {
     std::function<bool(uint32_t)> follow;  // false: the filter is full
     std::function<void(uint32_t)> unfollow;
+    // Unfollows a process the kernel followed at listen() (empty: nothing to do).
+    std::function<void(uint32_t)> unfollow_listener = {};
   };
 
   // `config` must outlive the registry. A network namespace's listening sockets are read at
@@ -90,7 +93,8 @@ class ServiceRegistry {
 
   void on_exec(uint32_t tgid, const ExecFacts& facts = {});
   void on_fork(uint32_t child, uint32_t parent);  // parent: the forking process's tgid
-  void on_listen(uint32_t tgid);
+  // `port`: the port it put into LISTEN (0: unknown).
+  void on_listen(uint32_t tgid, uint16_t port = 0);
   void on_exit(uint32_t tgid);
 
   // The service of a process, or nullptr when it is not one.
@@ -149,6 +153,15 @@ class ServiceRegistry {
   std::map<ServiceKey, std::weak_ptr<const ServiceInfo>> services_;
   std::unordered_map<uint32_t, std::shared_ptr<const ServiceInfo>> adhoc_;
   uint64_t follow_failures_ = 0;
+
+  // What /proc said of processes that were not services when last decided (at exec, mostly),
+  // so a process that listens and exits before its listen event is read (a short-lived
+  // server) is still named as it would have been: by OTEL_SERVICE_NAME, its unit, container
+  // or executable. Bounded: the oldest are forgotten first.
+  static constexpr size_t kRecentUnmatched = 1024;
+  void remember_unmatched(const discovery::ProcessInfo& info);
+  std::unordered_map<uint32_t, discovery::ProcessInfo> recent_unmatched_;
+  std::deque<uint32_t> recent_order_;
   std::set<ServiceIdentity> touched_;  // since the last take_activity()
 };
 
