@@ -10,7 +10,10 @@ Against a private nginx whose access log is the ground truth, with exact counts:
   * a seeded flood of requests with random methods (standard, WebDAV, custom, lowercase) and
     random paths over keep-alive connections: every answered request counted;
   * connections whose first bytes are not HTTP: each one counted exactly once in
-    redeye_kernel_connections_classified_total{result="unknown"} when it ends.
+    redeye_kernel_connections_classified_total{result="unknown"} when it ends;
+  * PIPELINED requests in one write (past the capture limit and the pipelining limit): each
+    is either measured or counted in redeye_requests_not_measured_total{protocol="http"},
+    exactly.
 
 Exit codes: 0 pass, 1 fail, 77 skipped (not root / no BTF).
 """
@@ -35,6 +38,7 @@ FLOOD_METHODS = ["GET", "GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATC
 FLOOD_REQUESTS = 3000
 GARBAGE_CONNECTIONS = 25
 MARKER = "redeye-garbage"
+PIPELINED = 10000
 
 
 def method_label(method: str) -> str:
@@ -143,6 +147,26 @@ def garbage_connection(port: int, i: int) -> None:
             pass
 
 
+def pipelined(port: int, n: int) -> None:
+    """`n` GETs in one write on one connection; reads until all `n` responses are in."""
+    with connect(port) as s:
+        s.sendall(b"".join(b"GET /p%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(n)))
+        answers, got = 0, b""
+        deadline = time.monotonic() + 60
+        while answers < n and time.monotonic() < deadline:
+            chunk = s.recv(1 << 20)
+            if not chunk:
+                break
+            got = got[-32:] + chunk
+            answers += chunk.count(b"HTTP/1.1 200")
+        if answers != n:
+            raise h.TestFailure(f"pipelined: {answers} of {n} responses")
+
+
+def not_measured(metrics) -> float:
+    return h.total(metrics, "redeye_requests_not_measured_total", protocol="http")
+
+
 def access_log_counts(path: str):
     """(method label, status) -> requests nginx logged, without the garbage lines."""
     counts = collections.Counter()
@@ -194,7 +218,8 @@ def main() -> int:
     nginx = h.Nginx(f"""
         access_log {access_log} redeye_tsv;
         location / {{ return 200 "classified"; }}
-""", extra_http="log_format redeye_tsv '$request_method\\t$status\\t$request';")
+""", extra_http="log_format redeye_tsv '$request_method\\t$status\\t$request';"
+                  " keepalive_requests 100000;")
     agent = h.Agent(args.redeye, workdir=work)
     check = h.Checker()
     guard = h.Guard()
@@ -250,6 +275,28 @@ def main() -> int:
                      sum(redeye_counts(metrics, port).values()))
             drops = h.select(metrics, "redeye_events_dropped_total")
             check.eq("sum(redeye_events_dropped_total)", 0, sum(drops.values()))
+            check.eq("redeye_requests_not_measured_total{protocol=http} before pipelining", 0,
+                     not_measured(metrics))
+
+            # Pipelined past what is captured: every request measured or counted as not.
+            measured_before = sum(redeye_counts(metrics, port).values())
+            pipelined(port, PIPELINED)
+            deadline = time.monotonic() + 15
+            metrics = agent.scrape()
+            accounted = 0.0
+            while time.monotonic() < deadline:
+                accounted = (sum(redeye_counts(metrics, port).values()) - measured_before
+                             + not_measured(metrics))
+                if accounted >= PIPELINED:
+                    break
+                time.sleep(0.5)
+                metrics = agent.scrape()
+            h.log(f"pipelined: {sum(redeye_counts(metrics, port).values()) - measured_before:g}"
+                  f" measured, {not_measured(metrics):g} not measured")
+            check.eq(f"{PIPELINED} pipelined requests: measured + not measured", PIPELINED,
+                     accounted)
+            check.true("some were not measured (the burst passes the capture limit)",
+                       not_measured(metrics) > 0, "> 0", h._fmt(not_measured(metrics)))
             h.check_io_hooks(check, metrics)
             raw = agent.scrape_text()
     finally:

@@ -46,6 +46,17 @@ void SelfMetrics::parse_error(const std::string& protocol, const std::string& ki
   parse_errors_[{protocol, kind}] += n;
 }
 
+void SelfMetrics::request_not_measured(const std::string& protocol, const std::string& reason,
+                                       uint64_t n) {
+  std::lock_guard lock(parse_errors_mutex_);
+  not_measured_[{protocol, reason}] += n;
+}
+
+void SelfMetrics::declare_not_measured(const std::string& protocol, const std::string& reason) {
+  std::lock_guard lock(parse_errors_mutex_);
+  not_measured_.try_emplace({protocol, reason}, 0);
+}
+
 std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
   std::vector<prometheus::MetricFamily> out;
 
@@ -79,6 +90,19 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
   }
   out.push_back(parse.take());
 
+  {
+    auto not_measured = counter_family(
+        "redeye_requests_not_measured_total",
+        "Requests known to have happened that no duration histogram counts, by protocol and "
+        "reason: their bytes or their response's were not captured (capture limit, "
+        "pipelining), or no response was seen before the connection ended.");
+    std::lock_guard lock(parse_errors_mutex_);
+    for (const auto& [key, count] : not_measured_) {
+      not_measured.add(static_cast<double>(count),
+                       {{"protocol", key.first}, {"reason", key.second}});
+    }
+    if (!not_measured.empty()) out.push_back(not_measured.take());
+  }
   {
     auto classified = counter_family("redeye_connections_classified_total",
                                      "Connections whose bytes reached a protocol parser, by "

@@ -52,6 +52,10 @@ class SelfMetrics : public prometheus::Collectable {
   void http_anomaly(http::HttpAnomaly anomaly);
   // Bytes a protocol parser skipped; `kind` is a short snake_case reason.
   void parse_error(const std::string& protocol, const std::string& kind, uint64_t n = 1);
+  // Requests of `protocol` the agent knows happened but could not measure (their bytes, or
+  // their response's, were not captured), by `reason`. declare_* shows a series at zero.
+  void request_not_measured(const std::string& protocol, const std::string& reason, uint64_t n = 1);
+  void declare_not_measured(const std::string& protocol, const std::string& reason);
   void set_connections_tracked(uint64_t n) { connections_.store(n, std::memory_order_relaxed); }
   void route_overflowed() { add(route_overflows_); }
   // A request or operation whose server_port was folded into "_OTHER" (server_port_limit).
@@ -76,6 +80,8 @@ class SelfMetrics : public prometheus::Collectable {
   mutable std::mutex parse_errors_mutex_;
   std::map<std::pair<std::string, std::string>, uint64_t> parse_errors_;
   std::map<std::string, uint64_t> classified_;  // by protocol; guarded by parse_errors_mutex_
+  // (protocol, reason); guarded by parse_errors_mutex_
+  std::map<std::pair<std::string, std::string>, uint64_t> not_measured_;
   std::atomic<uint64_t> connections_{0};
   std::atomic<uint64_t> route_overflows_{0};
   std::array<std::atomic<uint64_t>, static_cast<int>(PortOverflow::kCount)> port_overflows_{};

@@ -15,6 +15,24 @@
 namespace redeye::http {
 namespace {
 
+constexpr const char* kProtocolLabel = "http";
+// redeye_requests_not_measured_total{protocol="http", reason}: a response whose request was
+// not seen (its bytes not captured, or sent before the agent started), a request past the
+// pipelining limit, a request whose response was not seen (lost, or the connection ended).
+constexpr const char* kRequestNotCaptured = "request_not_captured";
+constexpr const char* kPipeliningLimit = "pipelining_limit";
+constexpr const char* kResponseNotSeen = "response_not_seen";
+
+// Anomalies that mean one request went unmeasured.
+void count_anomaly(SelfMetrics& self, HttpAnomaly anomaly) {
+  self.http_anomaly(anomaly);
+  if (anomaly == HttpAnomaly::kUnmatchedResponse) {
+    self.request_not_measured(kProtocolLabel, kRequestNotCaptured);
+  } else if (anomaly == HttpAnomaly::kTooManyPipelined) {
+    self.request_not_measured(kProtocolLabel, kPipeliningLimit);
+  }
+}
+
 // Routes one connection's parser output to the metrics, with the connection's identity.
 class ServerSink : public HttpEventSink {
  public:
@@ -38,8 +56,9 @@ class ServerSink : public HttpEventSink {
   }
   void on_request_abandoned(const HttpRequestHead& head) override {
     metrics_.request_ended(server_, head.method);
+    self_.request_not_measured(kProtocolLabel, kResponseNotSeen);
   }
-  void on_anomaly(HttpAnomaly anomaly) override { self_.http_anomaly(anomaly); }
+  void on_anomaly(HttpAnomaly anomaly) override { count_anomaly(self_, anomaly); }
 
  private:
   HttpServerMetrics::Server& server_;  // conn.service outlives the connection
@@ -62,8 +81,10 @@ class ClientSink : public HttpEventSink {
   void on_exchange(const HttpExchange& exchange) override {
     metrics_.record({service_, server_address_, server_port_}, exchange);
   }
-  void on_request_abandoned(const HttpRequestHead&) override {}
-  void on_anomaly(HttpAnomaly anomaly) override { self_.http_anomaly(anomaly); }
+  void on_request_abandoned(const HttpRequestHead&) override {
+    self_.request_not_measured(kProtocolLabel, kResponseNotSeen);
+  }
+  void on_anomaly(HttpAnomaly anomaly) override { count_anomaly(self_, anomaly); }
 
  private:
   const ServiceInfo& service_;
@@ -108,7 +129,11 @@ class HttpHandler : public protocols::ProtocolHandler {
         server_metrics_(context.registry, context.config.route_limit,
                         context.config.server_port_limit, context.self),
         client_metrics_(context.registry, context.config.server_port_limit, context.self),
-        users_(make_user_metrics(context)) {}
+        users_(make_user_metrics(context)) {
+    for (const char* reason : {kRequestNotCaptured, kPipeliningLimit, kResponseNotSeen}) {
+      self_.declare_not_measured(kProtocolLabel, reason);
+    }
+  }
   std::unique_ptr<protocols::Conversation> open(const protocols::ConnectionInfo& conn) override {
     if (conn.role == protocols::Role::kClient) {
       return std::make_unique<Conversation<ClientSink>>(ClientSink(conn, client_metrics_, self_),

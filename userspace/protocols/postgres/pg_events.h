@@ -43,6 +43,9 @@ class PgEventSink {
   virtual ~PgEventSink() = default;
   virtual void on_operation(const PgOperation& operation) = 0;
   virtual void on_anomaly(PgAnomaly anomaly, uint64_t n) = 0;
+  // `n` operations were requested but will never be reported: their completion was not seen
+  // when the connection ended (lost with uncaptured bytes, or never sent).
+  virtual void on_not_measured(uint64_t /*n*/) {}
 };
 
 }  // namespace redeye::postgres

@@ -353,6 +353,15 @@ void PgMatcher::backend_lost(uint64_t ts) {
 }
 
 void PgMatcher::reset() {
+  uint64_t unanswered = 0;
+  for (const Entry& e : queue_) {
+    if (e.kind == Kind::kExecute) {
+      unanswered++;
+    } else if (e.kind == Kind::kQuery && !e.failed && e.statements > e.answered) {
+      unanswered += e.statements - e.answered;
+    }
+  }
+  if (unanswered > 0) sink_.on_not_measured(unanswered);
   queue_.clear();
   statements_.clear();
   portals_.clear();

@@ -49,7 +49,8 @@ class PgMatcher {
   // Bytes of that stream were lost at this point.
   void frontend_lost(uint64_t ts_ns);
   void backend_lost(uint64_t ts_ns);
-  // The connection ended: requests still open are dropped without an operation.
+  // The connection ended: requests still open are dropped without an operation (reported to
+  // the sink as not measured).
   void reset();
 
   size_t pending() const { return queue_.size(); }

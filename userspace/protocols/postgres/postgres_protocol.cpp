@@ -14,6 +14,9 @@ namespace redeye::postgres {
 namespace {
 
 constexpr const char* kProtocolLabel = "postgresql";
+// redeye_requests_not_measured_total{protocol="postgresql", reason}: statements whose
+// completion was not seen when their connection ended.
+constexpr const char* kResponseNotSeen = "response_not_seen";
 
 // Routes one connection's operations to the metrics, with the connection's identity.
 class MetricsSink : public PgEventSink {
@@ -31,6 +34,9 @@ class MetricsSink : public PgEventSink {
   }
   void on_anomaly(PgAnomaly anomaly, uint64_t n) override {
     self_.parse_error(kProtocolLabel, std::string(anomaly_name(anomaly)), n);
+  }
+  void on_not_measured(uint64_t n) override {
+    self_.request_not_measured(kProtocolLabel, kResponseNotSeen, n);
   }
 
  private:
@@ -76,6 +82,7 @@ class PostgresHandler : public protocols::ProtocolHandler {
     for (std::string_view kind : kPgAnomalyNames) {
       self_.parse_error(kProtocolLabel, std::string(kind), 0);
     }
+    self_.declare_not_measured(kProtocolLabel, kResponseNotSeen);
   }
   std::unique_ptr<protocols::Conversation> open(const protocols::ConnectionInfo& conn) override {
     return std::make_unique<Conversation>(conn, metrics_, self_);
