@@ -72,6 +72,20 @@ def require_root_and_btf() -> None:
         skip("/sys/kernel/btf/vmlinux is missing: kernel without BTF (CONFIG_DEBUG_INFO_BTF)")
 
 
+def start_test(add_arguments: Optional[Callable[["argparse.ArgumentParser"], None]] = None):
+    """What every integration test does first: parse --redeye (and the test's own options),
+    skip without root or BTF (exit 77), stop cleanly on SIGTERM/SIGINT. Returns the args."""
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--redeye", required=True, help="path to the redeye binary")
+    if add_arguments:
+        add_arguments(ap)
+    args = ap.parse_args()
+    require_root_and_btf()
+    install_signal_handlers()
+    return args
+
+
 def require_executable(path: str, what: str) -> None:
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
         raise TestFailure(f"{what} not found or not executable: {path}")

@@ -18,7 +18,6 @@ Against a private nginx whose access log is the ground truth, with exact counts:
 Exit codes: 0 pass, 1 fail, 77 skipped (not root / no BTF).
 """
 
-import argparse
 import collections
 import os
 import random
@@ -205,12 +204,8 @@ def settle(agent, port: int, want) -> dict:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--redeye", required=True)
-    args = ap.parse_args()
-    h.require_root_and_btf()
+    args = h.start_test()
     h.require_executable(h.NGINX, "nginx")
-    h.install_signal_handlers()
 
     work = tempfile.mkdtemp(prefix="redeye-it-classify-")
     os.chmod(work, 0o755)

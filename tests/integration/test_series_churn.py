@@ -16,7 +16,6 @@ series_expiry: 3s. This checks:
 Exit codes: 0 pass, 1 fail, 77 skipped (not root / no BTF).
 """
 
-import argparse
 import os
 import shutil
 import sys
@@ -130,11 +129,7 @@ def ports_of(metrics, name: str):
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--redeye", required=True)
-    args = ap.parse_args()
-    h.require_root_and_btf()
-    h.install_signal_handlers()
+    args = h.start_test()
 
     token = uuid.uuid4().hex[:8]
     name, tag = f"churn-{token}", f"redeye-churn-listener-{token}"

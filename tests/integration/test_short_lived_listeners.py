@@ -10,7 +10,6 @@ those requests is counted, with the status the server sent.
 Exit codes: 0 pass, 1 fail, 77 skipped (not root / no BTF).
 """
 
-import argparse
 import os
 import shutil
 import socket
@@ -75,11 +74,7 @@ def counted(metrics) -> float:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--redeye", required=True)
-    args = ap.parse_args()
-    h.require_root_and_btf()
-    h.install_signal_handlers()
+    args = h.start_test()
     work = tempfile.mkdtemp(prefix="redeye-it-short-")
     agent = h.Agent(args.redeye, workdir=work)
     check = h.Checker()
