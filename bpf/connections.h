@@ -70,10 +70,12 @@ static __always_inline void conn_close(const void* sk, __u64 ts) {
    * those given up on after REDEYE_CLASSIFY_ATTEMPTS). */
   bool unclassified = state->protocol == REDEYE_PROTO_UNKNOWN && (ev.bytes_in || ev.bytes_out);
   bool pending = state->pending;
+  bool postgres = state->protocol == REDEYE_PROTO_POSTGRES;
   /* sock_owner stays until tcp_destroy_sock: close() itself may still send a reset. */
   if (bpf_map_delete_elem(&conns, &key)) return; /* another CPU closed it first */
   if (unclassified) count_stat(REDEYE_STAT_CONN_UNCLASSIFIED, 1);
   if (pending) bpf_map_delete_elem(&pending_first, &key);
+  if (postgres) bpf_map_delete_elem(&pg_framing, &ev.hdr.conn_id);
   if (bpf_ringbuf_output(&events, &ev, sizeof(ev), wakeup_flag())) {
     count_drop(REDEYE_DROP_RINGBUF_FULL);
   }

@@ -7,6 +7,7 @@
 
 #include "classify.h"
 #include "payload.h"
+#include "pg_framing.h"
 #include "redeye/infer/common.h"
 
 /* The first bytes kept for `sk` in `direction`, or NULL (none, or kept for the other
@@ -30,6 +31,32 @@ static __always_inline void keep_pending(struct data_scratch* s, struct redeye_c
   s->pending.direction = direction;
   __builtin_memcpy(s->pending.data, ev->data, REDEYE_INFER_WINDOW);
   if (bpf_map_update_elem(&pending_first, &key, &s->pending, BPF_ANY) == 0) conn->pending = 1;
+}
+
+/* The bytes a server writes or a client reads: the backend stream of a PostgreSQL
+ * connection. */
+static __always_inline bool pg_backend(const struct redeye_conn_state* conn, __u8 direction) {
+  return conn->protocol == REDEYE_PROTO_POSTGRES &&
+         (conn->role == REDEYE_ROLE_SERVER) == (direction == REDEYE_DIR_OUTBOUND);
+}
+
+/* A classified connection's syscall: its payload prefix to userspace, with the count of
+ * PostgreSQL completions in the bytes not copied (pg_framing.bpf.c). The clock is read only
+ * for what is sent (byte counts need none). */
+static __always_inline void emit_data(const struct stashed_args* args,
+                                      const struct redeye_conn_state* conn, __u32 tgid,
+                                      __u32 total) {
+  struct data_scratch* s = data_scratch();
+  if (!s) return;
+  struct redeye_data_event* ev = (struct redeye_data_event*)s->raw;
+  __u32 captured = capture_payload(ev, 0, args, total);
+  __u32 hidden = 0;
+  if (pg_backend(conn, args->direction)) {
+    int n =
+        REDEYE_PG_WALK(conn->conn_id, args->kind == STASH_PLAIN ? args->buf : 0, total, captured);
+    hidden = n > 0 ? (__u32)n : 0;
+  }
+  send_data(s, args, conn, tgid, total, captured, bpf_ktime_get_ns(), hidden);
 }
 
 /* A connection of no known protocol yet: decides from its first bytes (the ones kept from
@@ -66,7 +93,7 @@ static __always_inline void classify_and_emit(const struct stashed_args* args,
       bpf_map_delete_elem(&pending_first, &key);
       conn->pending = 0;
     }
-    send_data(s, args, conn, tgid, kept + total, kept + captured, ts);
+    send_data(s, args, conn, tgid, kept + total, kept + captured, ts, 0);
     return;
   }
   /* A prefix of a first message, all of it in the window: wait for the next bytes. A MORE
@@ -102,8 +129,7 @@ static __always_inline void account_io(const struct stashed_args* args, __u32 tg
     return;
   }
   if (conn->protocol == REDEYE_PROTO_OTHER) return;
-  /* The clock is read only for what is sent (byte counts need none). */
-  emit_data(args, conn, tgid, total, bpf_ktime_get_ns());
+  emit_data(args, conn, tgid, total);
 }
 
 #endif /* REDEYE_BPF_IO_ACCOUNT_H */

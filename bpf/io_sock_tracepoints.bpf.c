@@ -14,6 +14,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
+#define REDEYE_PG_WALK redeye_pg_walk_loop
 #include "io_account.h"
 #include "syscall_regs.h"
 

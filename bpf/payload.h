@@ -78,7 +78,7 @@ static __always_inline __u32 capture_payload(struct redeye_data_event* ev, __u32
 /* Sends the event assembled in `s` whose data[] holds `captured` bytes of `total`. */
 static __always_inline void send_data(struct data_scratch* s, const struct stashed_args* args,
                                       const struct redeye_conn_state* conn, __u32 tgid, __u32 total,
-                                      __u32 captured, __u64 ts) {
+                                      __u32 captured, __u64 ts, __u32 hidden) {
   struct redeye_data_event* ev = (struct redeye_data_event*)s->raw;
   if (total > captured) count_stat(REDEYE_STAT_BYTES_TRUNCATED, total - captured);
   fill_header(&ev->hdr, REDEYE_EV_DATA, tgid, args->fd, conn->conn_id, ts);
@@ -87,22 +87,14 @@ static __always_inline void send_data(struct data_scratch* s, const struct stash
   ev->direction = args->direction;
   ev->protocol = conn->protocol;
   ev->role = conn->role;
+  ev->pad = 0;
+  ev->hidden_messages = hidden;
   __u64 size = sizeof(struct redeye_data_event) +
                bounded_len(captured, REDEYE_MAX_CAPTURE + REDEYE_INFER_WINDOW);
   /* Querying the ring's fill level on every event costs as much as a map lookup; checking
    * every 16th lets the backlog pass the wakeup threshold by at most 16 events. */
   __u64 flags = (++s->emitted & 15) == 0 ? wakeup_flag() : BPF_RB_NO_WAKEUP;
   if (bpf_ringbuf_output(&events, ev, size, flags)) count_drop(REDEYE_DROP_RINGBUF_FULL);
-}
-
-static __always_inline void emit_data(const struct stashed_args* args,
-                                      const struct redeye_conn_state* conn, __u32 tgid, __u32 total,
-                                      __u64 ts) {
-  struct data_scratch* s = data_scratch();
-  if (!s) return;
-  struct redeye_data_event* ev = (struct redeye_data_event*)s->raw;
-  __u32 captured = capture_payload(ev, 0, args, total);
-  send_data(s, args, conn, tgid, total, captured, ts);
 }
 
 #endif /* REDEYE_BPF_PAYLOAD_H */

@@ -76,7 +76,8 @@ enum redeye_stat {
   REDEYE_STAT_CONN_CLASSIFIED = 2,   /* connections recognised as a known protocol */
   REDEYE_STAT_CONN_UNCLASSIFIED = 3, /* connections no rule recognised: given up on after
                                         REDEYE_CLASSIFY_ATTEMPTS, or ended before that */
-  REDEYE_STAT_MAX = 4,
+  REDEYE_STAT_FRAMING_LOST = 4,      /* PostgreSQL streams the kernel stopped framing */
+  REDEYE_STAT_MAX = 5,
 };
 
 /* Largest pid the process filter can hold: the kernel's PID_MAX_LIMIT on 64-bit. Userspace
@@ -129,7 +130,10 @@ struct redeye_data_event {
   __u8 direction;     /* enum redeye_direction */
   __u8 protocol;      /* enum redeye_protocol */
   __u8 role;          /* enum redeye_role */
-  __u8 pad[5];
+  __u8 pad;
+  /* Messages that started in the bytes not captured and that userspace would have counted
+   * (PostgreSQL backend stream: completions); 0 where the kernel does not frame. */
+  __u32 hidden_messages;
   __u8 data[]; /* captured_len bytes follow */
 };
 

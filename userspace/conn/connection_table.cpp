@@ -98,7 +98,8 @@ void ConnectionTable::on_data(const redeye_data_event& ev, std::span<const uint8
     }
   }
   if (!conn.conversation) return;
-  const protocols::Chunk chunk{payload, ev.total_len - ev.captured_len, ev.hdr.ts_ns};
+  const protocols::Chunk chunk{payload, ev.total_len - ev.captured_len, ev.hdr.ts_ns,
+                               ev.hidden_messages};
   if (ev.direction == REDEYE_DIR_INBOUND) {
     conn.conversation->on_inbound(chunk);
   } else {

@@ -157,6 +157,12 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
                       .add(stat(REDEYE_STAT_CONN_CLASSIFIED), {{"result", "known"}})
                       .add(stat(REDEYE_STAT_CONN_UNCLASSIFIED), {{"result", "unknown"}})
                       .take());
+    out.push_back(counter_family("redeye_kernel_framing_lost_total",
+                                 "Connections whose message framing the kernel stopped following "
+                                 "(it counts PostgreSQL completions in bytes it does not copy): "
+                                 "a length that cannot be, encryption, or a burst past its walk.")
+                      .add(stat(REDEYE_STAT_FRAMING_LOST), {{"protocol", "postgresql"}})
+                      .take());
   }
   if (!kernel_.io_hooks.empty()) {
     out.push_back(gauge_family("redeye_kernel_io_hooks_info",

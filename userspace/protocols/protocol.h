@@ -35,6 +35,9 @@ struct Chunk {
   std::span<const uint8_t> captured;
   uint64_t uncaptured = 0;
   uint64_t ts_ns = 0;
+  // Messages the kernel counted in the uncaptured bytes (redeye_data_event.hidden_messages:
+  // PostgreSQL completions in the backend stream), 0 where it does not frame.
+  uint32_t hidden_messages = 0;
 };
 
 // Who is talking: fixed for a connection's lifetime.

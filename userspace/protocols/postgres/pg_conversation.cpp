@@ -1,5 +1,7 @@
 #include "protocols/postgres/pg_conversation.h"
 
+#include <algorithm>
+
 namespace redeye::postgres {
 
 PgConversation::PgConversation(protocols::Role role, PgEventSink& sink)
@@ -19,14 +21,33 @@ void PgConversation::on_outbound(const protocols::Chunk& chunk) {
   feed(role_ == protocols::Role::kClient ? frontend_ : backend_, chunk);
 }
 
-void PgConversation::on_close(uint64_t /*ts_ns*/) { matcher_.reset(); }
+void PgConversation::on_close(uint64_t /*ts_ns*/) {
+  // Pending requests whose completion the kernel saw in uncaptured bytes are counted once,
+  // as not captured; the rest never got an answer.
+  const uint64_t pending = matcher_.reset();
+  const uint64_t hidden_left = hidden_ - std::min(hidden_, hidden_reported_ + matcher_.inferred());
+  settle_hidden(true);
+  if (pending > hidden_left) {
+    sink_.on_not_measured(NotMeasured::kResponseNotSeen, pending - hidden_left);
+  }
+}
+
+void PgConversation::settle_hidden(bool closing) {
+  if (!closing && matcher_.pending() != 0) return;
+  const uint64_t accounted = hidden_reported_ + matcher_.inferred();
+  if (hidden_ <= accounted) return;
+  sink_.on_not_measured(NotMeasured::kNotCaptured, hidden_ - accounted);
+  hidden_reported_ += hidden_ - accounted;
+}
 
 void PgConversation::feed(Direction& direction, const protocols::Chunk& chunk) {
   if (encrypted_) return;
+  if (&direction == &backend_) hidden_ += chunk.hidden_messages;
   direction.reassembler.feed(
       chunk.captured, chunk.uncaptured, chunk.ts_ns,
       [this, &direction](const protocols::Frame& frame) { on_frame(direction, frame); });
   if (!encrypted_) check_losses(direction, chunk.ts_ns);
+  settle_hidden(false);
 }
 
 void PgConversation::check_losses(Direction& direction, uint64_t ts_ns) {

@@ -52,6 +52,9 @@ class PgConversation {
   void on_backend_frame(const protocols::Frame& frame);
   // Reports bytes the reassembler lost since the last call, in stream order.
   void check_losses(Direction& direction, uint64_t ts_ns);
+  // Reports the completions the kernel counted in uncaptured bytes that the matcher did not
+  // infer, once nothing is pending (so none of them can still be inferred).
+  void settle_hidden(bool closing);
 
   protocols::Role role_;
   PgEventSink& sink_;
@@ -59,6 +62,8 @@ class PgConversation {
   Direction backend_;
   PgMatcher matcher_;
   bool encrypted_ = false;
+  uint64_t hidden_ = 0;           // completions the kernel counted in uncaptured backend bytes
+  uint64_t hidden_reported_ = 0;  // of those, reported as not measured (or inferred)
 };
 
 }  // namespace redeye::postgres

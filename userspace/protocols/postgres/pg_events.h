@@ -38,14 +38,20 @@ inline std::string_view anomaly_name(PgAnomaly anomaly) {
   return kPgAnomalyNames[static_cast<size_t>(anomaly)];
 }
 
+// Why operations went unmeasured: redeye_requests_not_measured_total{protocol="postgresql"}.
+enum class NotMeasured : uint8_t {
+  kNotCaptured,      // completed in bytes the kernel did not copy (it counted the completions)
+  kResponseNotSeen,  // still waiting for a completion when the connection ended
+};
+
 class PgEventSink {
  public:
   virtual ~PgEventSink() = default;
   virtual void on_operation(const PgOperation& operation) = 0;
   virtual void on_anomaly(PgAnomaly anomaly, uint64_t n) = 0;
-  // `n` operations were requested but will never be reported: their completion was not seen
-  // when the connection ended (lost with uncaptured bytes, or never sent).
-  virtual void on_not_measured(uint64_t /*n*/) {}
+  // `n` operations happened, or were requested, but will never be reported (see
+  // NotMeasured).
+  virtual void on_not_measured(NotMeasured /*why*/, uint64_t /*n*/) {}
 };
 
 }  // namespace redeye::postgres

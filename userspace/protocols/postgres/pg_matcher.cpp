@@ -60,9 +60,11 @@ void PgMatcher::push(Kind kind, OpId op, uint64_t ts) {
 void PgMatcher::infer_completion(const Entry& entry, uint64_t end_ns) {
   if (entry.kind == Kind::kExecute) {
     record(entry.op, "", entry.ts, end_ns);
+    inferred_++;
   } else if (entry.kind == Kind::kQuery && !entry.failed) {
     for (size_t i = entry.answered; i < entry.statements; i++) {
       record(entry.ops[i], "", entry.ts, end_ns);
+      inferred_++;
     }
   }
 }
@@ -352,7 +354,7 @@ void PgMatcher::backend_lost(uint64_t ts) {
   for (Entry& e : queue_) e.backend_lost = true;
 }
 
-void PgMatcher::reset() {
+uint64_t PgMatcher::reset() {
   uint64_t unanswered = 0;
   for (const Entry& e : queue_) {
     if (e.kind == Kind::kExecute) {
@@ -361,13 +363,13 @@ void PgMatcher::reset() {
       unanswered += e.statements - e.answered;
     }
   }
-  if (unanswered > 0) sink_.on_not_measured(unanswered);
   queue_.clear();
   statements_.clear();
   portals_.clear();
   skip_until_sync_ = false;
   batch_open_ = false;
   ready_seen_ = false;
+  return unanswered;
 }
 
 }  // namespace redeye::postgres

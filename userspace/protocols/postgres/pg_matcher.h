@@ -49,9 +49,11 @@ class PgMatcher {
   // Bytes of that stream were lost at this point.
   void frontend_lost(uint64_t ts_ns);
   void backend_lost(uint64_t ts_ns);
-  // The connection ended: requests still open are dropped without an operation (reported to
-  // the sink as not measured).
-  void reset();
+  // The connection ended: requests still open are dropped without an operation. Returns how
+  // many operations they would have been.
+  uint64_t reset();
+  // Operations recorded as successes because their completion was lost with backend bytes.
+  uint64_t inferred() const { return inferred_; }
 
   size_t pending() const { return queue_.size(); }
 
@@ -117,6 +119,7 @@ class PgMatcher {
   bool batch_open_ = false;       // frontend messages since the last Sync/Query
   bool ready_seen_ = false;       // a ReadyForQuery went by (startup or a request)
   uint64_t last_backend_ts_ = 0;
+  uint64_t inferred_ = 0;
 };
 
 }  // namespace redeye::postgres

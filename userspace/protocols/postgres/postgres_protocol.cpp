@@ -14,8 +14,10 @@ namespace redeye::postgres {
 namespace {
 
 constexpr const char* kProtocolLabel = "postgresql";
-// redeye_requests_not_measured_total{protocol="postgresql", reason}: statements whose
-// completion was not seen when their connection ended.
+// redeye_requests_not_measured_total{protocol="postgresql", reason}: statements completed in
+// bytes the kernel did not copy (it counts the completions), and statements whose completion
+// was not seen when their connection ended.
+constexpr const char* kNotCaptured = "not_captured";
 constexpr const char* kResponseNotSeen = "response_not_seen";
 
 // Routes one connection's operations to the metrics, with the connection's identity.
@@ -35,8 +37,9 @@ class MetricsSink : public PgEventSink {
   void on_anomaly(PgAnomaly anomaly, uint64_t n) override {
     self_.parse_error(kProtocolLabel, std::string(anomaly_name(anomaly)), n);
   }
-  void on_not_measured(uint64_t n) override {
-    self_.request_not_measured(kProtocolLabel, kResponseNotSeen, n);
+  void on_not_measured(NotMeasured why, uint64_t n) override {
+    self_.request_not_measured(
+        kProtocolLabel, why == NotMeasured::kNotCaptured ? kNotCaptured : kResponseNotSeen, n);
   }
 
  private:
@@ -82,6 +85,7 @@ class PostgresHandler : public protocols::ProtocolHandler {
     for (std::string_view kind : kPgAnomalyNames) {
       self_.parse_error(kProtocolLabel, std::string(kind), 0);
     }
+    self_.declare_not_measured(kProtocolLabel, kNotCaptured);
     self_.declare_not_measured(kProtocolLabel, kResponseNotSeen);
   }
   std::unique_ptr<protocols::Conversation> open(const protocols::ConnectionInfo& conn) override {

@@ -101,6 +101,38 @@ Ops repeat(const Ops& ops, int n) {
   return out;
 }
 
+// A pipeline whose completions the capture limit hid: each statement is either measured or
+// counted as not captured (the kernel counted the hidden completions), never both.
+TEST(PgConversationTest, HiddenCompletionsAreCountedOnceAsNotCaptured) {
+  for (Role role : {Role::kClient, Role::kServer}) {
+    std::string requests;
+    for (int i = 0; i < 5; i++) requests += query("SELECT 1;");
+    const std::string shown = row_description() + data_row({"1"}) + command_complete("SELECT 1") +
+                              ready() + row_description() + data_row({"1"});
+    // The rest of the second answer and two whole answers went uncaptured: 3 completions;
+    // the fifth answer is captured.
+    const std::string hidden = command_complete("SELECT 1") + ready();
+    const uint64_t hidden_bytes = hidden.size() * 3;
+    const RecordingSink sink = run(with_start({fe(requests), be(shown, hidden_bytes, 3),
+                                               be(row_description() + data_row({"1"}) +
+                                                  command_complete("SELECT 1") + ready())}),
+                                   role);
+    EXPECT_EQ(sink.ops.size() + sink.not_captured, 5u) << (role == Role::kClient);
+    EXPECT_GT(sink.not_captured, 0u);
+    EXPECT_EQ(sink.response_not_seen, 0u);
+  }
+}
+
+// Statements still waiting when the connection ends, with nothing hidden: not seen.
+TEST(PgConversationTest, UnansweredStatementsAtCloseAreNotSeen) {
+  const RecordingSink sink = run(with_start(
+      {fe(query("SELECT 1;") + query("SELECT 2;")),
+       be(row_description() + data_row({"1"}) + command_complete("SELECT 1") + ready())}));
+  EXPECT_EQ(sink.names(), (Ops{"SELECT"}));
+  EXPECT_EQ(sink.response_not_seen, 1u);
+  EXPECT_EQ(sink.not_captured, 0u);
+}
+
 TEST(PgConversationTest, SessionStartAloneCountsNothing) {
   for (Role role : {Role::kClient, Role::kServer}) {
     auto sink = run(session_start(), role);

@@ -129,6 +129,9 @@ class RecordingSink : public PgEventSink {
   void on_anomaly(PgAnomaly a, uint64_t n) override {
     anomalies[std::string(anomaly_name(a))] += n;
   }
+  void on_not_measured(NotMeasured why, uint64_t n) override {
+    (why == NotMeasured::kNotCaptured ? not_captured : response_not_seen) += n;
+  }
 
   std::vector<std::string> names() const {
     std::vector<std::string> out;
@@ -143,19 +146,23 @@ class RecordingSink : public PgEventSink {
 
   std::vector<Recorded> ops;
   std::map<std::string, uint64_t> anomalies;
+  uint64_t not_captured = 0;
+  uint64_t response_not_seen = 0;
 };
 
 // One read or write: which logical stream, its bytes, and bytes after them not captured.
+// `hidden`: completions the kernel counted in the uncaptured bytes (backend stream).
 struct Step {
   Stream stream;
   std::string bytes;
   uint64_t uncaptured = 0;
+  uint32_t hidden = 0;
 };
 inline Step fe(std::string b, uint64_t uncaptured = 0) {
   return {Stream::kFrontend, std::move(b), uncaptured};
 }
-inline Step be(std::string b, uint64_t uncaptured = 0) {
-  return {Stream::kBackend, std::move(b), uncaptured};
+inline Step be(std::string b, uint64_t uncaptured = 0, uint32_t hidden = 0) {
+  return {Stream::kBackend, std::move(b), uncaptured, hidden};
 }
 
 // Feeds the steps as the process with `role` sees them: a client writes the frontend stream,
@@ -164,7 +171,7 @@ inline void play(PgConversation& conversation, protocols::Role role, const std::
                  uint64_t first_ts = 1000) {
   uint64_t ts = first_ts;
   for (const Step& step : steps) {
-    const protocols::Chunk chunk{bytes(step.bytes), step.uncaptured, ts};
+    const protocols::Chunk chunk{bytes(step.bytes), step.uncaptured, ts, step.hidden};
     const bool outbound = (step.stream == Stream::kFrontend) == (role == protocols::Role::kClient);
     if (outbound) {
       conversation.on_outbound(chunk);
