@@ -8,6 +8,7 @@
 #include "classify.h"
 #include "payload.h"
 #include "pg_framing.h"
+#include "pg_walk.h"
 #include "redeye/infer/common.h"
 
 /* The first bytes kept for `sk` in `direction`, or NULL (none, or kept for the other
@@ -44,16 +45,19 @@ static __always_inline bool pg_backend(const struct redeye_conn_state* conn, __u
  * PostgreSQL completions in the bytes not copied (pg_framing.bpf.c). The clock is read only
  * for what is sent (byte counts need none). */
 static __always_inline void emit_data(const struct stashed_args* args,
-                                      const struct redeye_conn_state* conn, __u32 tgid,
-                                      __u32 total) {
+                                      struct redeye_conn_state* conn, __u32 tgid, __u32 total) {
   struct data_scratch* s = data_scratch();
   if (!s) return;
   struct redeye_data_event* ev = (struct redeye_data_event*)s->raw;
   __u32 captured = capture_payload(ev, 0, args, total);
   __u32 hidden = 0;
   if (pg_backend(conn, args->direction)) {
-    int n =
-        REDEYE_PG_WALK(conn->conn_id, args->kind == STASH_PLAIN ? args->buf : 0, total, captured);
+    __u64 user_buf = args->kind == STASH_PLAIN ? args->buf : 0;
+#ifdef REDEYE_PG_WALK_WITH_LOOP
+    int n = pg_walk(&conn->pg, ev->data, user_buf, total, captured);
+#else
+    int n = redeye_pg_walk_bounded(conn->conn_id, user_buf, total, captured);
+#endif
     hidden = n > 0 ? (__u32)n : 0;
   }
   send_data(s, args, conn, tgid, total, captured, bpf_ktime_get_ns(), hidden);

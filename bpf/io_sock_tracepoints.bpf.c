@@ -14,7 +14,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
-#define REDEYE_PG_WALK redeye_pg_walk_loop
+#define REDEYE_PG_WALK_WITH_LOOP 1 /* pg_walk.h: bpf_loop, state in the connection */
 #include "io_account.h"
 #include "syscall_regs.h"
 

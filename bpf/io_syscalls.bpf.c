@@ -19,7 +19,6 @@
 /* clang-format on */
 #include <bpf/bpf_helpers.h>
 
-#define REDEYE_PG_WALK redeye_pg_walk_bounded
 #include "io_account.h"
 
 char LICENSE[] SEC("license") = "GPL";

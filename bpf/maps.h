@@ -93,22 +93,15 @@ struct {
   __type(value, struct pending_first);
 } pending_first SEC(".maps") __weak;
 
-/* PostgreSQL backend-stream framing per connection (pg_framing.bpf.c). */
+/* PostgreSQL backend-stream framing per connection for the syscall hooks (pg_walk.h); the
+ * socket hooks keep it in the connection's own state. */
 enum pg_walk_state { PG_WALK_START = 0, PG_WALK_TYPED = 1, PG_WALK_LOST = 2 };
-
-struct pg_framing {
-  __u32 skip;          /* bytes of the current message still to come */
-  __u8 state;          /* enum pg_walk_state */
-  __u8 partial_len;    /* bytes of a split header kept in partial[] */
-  __u8 partial_hidden; /* the split header started beyond the capture limit */
-  __u8 partial[5];
-};
 
 struct {
   __uint(type, BPF_MAP_TYPE_LRU_HASH);
   __uint(max_entries, 65536);
   __type(key, __u64); /* conn_id (a scalar: global functions take no kernel pointers) */
-  __type(value, struct pg_framing);
+  __type(value, struct redeye_pg_framing);
 } pg_framing SEC(".maps") __weak;
 
 /* Data events are assembled here (too big for the 512-byte stack), then copied to the ring

@@ -1,6 +1,20 @@
-/* The PostgreSQL backend-stream walk (see pg_walk_loop.bpf.c): included by the two .bpf.c
- * files that define it, once with bpf_loop (REDEYE_PG_WALK_WITH_LOOP) and once with a short
- * bounded loop, under the name REDEYE_PG_WALK_NAME. */
+/* Counts the PostgreSQL completions the capture limit hides. Userspace frames what the kernel
+ * copies; a pipelined burst larger than the capture limit hides whole messages, and with them
+ * operations no one could count. PostgreSQL's messages are length-prefixed (type byte, int32
+ * length), so the kernel can step from header to header without copying the bodies: it
+ * frames the backend stream (server -> client) of every PostgreSQL connection, reading the
+ * headers inside the captured prefix from the copy it already made and those beyond it from
+ * user memory, and reports how many CommandComplete, ErrorResponse, EmptyQueryResponse and
+ * PortalSuspended messages (one operation each, as the userspace matcher counts them) started
+ * in the bytes it did not copy. A header split across two syscalls is carried over. A stream
+ * the walk cannot follow (a length that cannot be, encryption, more messages in one syscall
+ * than it walks, a buffer kind it cannot read) stops being walked, counted once in
+ * REDEYE_STAT_FRAMING_LOST.
+ *
+ * Two forms. The socket hooks (kernels that all have bpf_loop, 5.17+) walk inline, the state
+ * in the connection's own entry, one bpf_loop step per header (REDEYE_PG_WALK_WITH_LOOP: the
+ * verifier checks one step). The syscall hooks (any kernel) call the global function in
+ * pg_walk_bounded.bpf.c, state in the pg_framing map, with a plain loop of a few headers. */
 #ifndef REDEYE_BPF_PG_WALK_H
 #define REDEYE_BPF_PG_WALK_H
 
@@ -15,7 +29,7 @@
 #ifdef REDEYE_PG_WALK_WITH_LOOP
 #define PG_WALK_MAX 65536
 #else
-#define PG_WALK_MAX 128
+#define PG_WALK_MAX 64
 #endif
 #define PG_HEADER 5
 
@@ -23,14 +37,14 @@ static __always_inline int pg_is_completion(__u8 type) {
   return type == 'C' || type == 'E' || type == 'I' || type == 's';
 }
 
-static __always_inline void pg_lost(struct pg_framing* f) {
+static __always_inline void pg_lost(struct redeye_pg_framing* f) {
   if (f->state != PG_WALK_LOST) count_stat(REDEYE_STAT_FRAMING_LOST, 1);
   f->state = PG_WALK_LOST;
 }
 
 /* The 5-byte header of the split message: `have` bytes kept from the previous syscall, the
  * rest at the start of this one. Returns 0 on success. */
-static __always_inline int pg_join_header(const struct pg_framing* f, __u64 user_buf,
+static __always_inline int pg_join_header(const struct redeye_pg_framing* f, __u64 user_buf,
                                           __u8 header[PG_HEADER]) {
   __u8 rest[PG_HEADER] = {};
   switch (f->partial_len) {
@@ -69,7 +83,7 @@ static __always_inline __u32 pg_length(const __u8 header[PG_HEADER]) {
 
 /* The walk's state across headers: one step per header. */
 struct pg_walk {
-  struct pg_framing* f;
+  struct redeye_pg_framing* f;
   const __u8* copy;
   __u64 user_buf;
   __u32 total;
@@ -82,7 +96,7 @@ struct pg_walk {
 /* Steps over the header at w->off. Returns 1 when the syscall's bytes are walked (or the
  * framing is lost), else 0 for the next header. */
 static __always_inline int pg_step(struct pg_walk* w) {
-  struct pg_framing* f = w->f;
+  struct redeye_pg_framing* f = w->f;
   __u32 off = w->off;
   if (off >= w->total) {
     f->skip = off - w->total;
@@ -127,18 +141,12 @@ static __always_inline int pg_step(struct pg_walk* w) {
 static long pg_step_callback(__u32 index, void* ctx) { return pg_step(ctx); }
 #endif
 
-__noinline int REDEYE_PG_WALK_NAME(__u64 conn_id, __u64 user_buf, __u32 total, __u32 captured) {
-  struct pg_framing* f = bpf_map_lookup_elem(&pg_framing, &conn_id);
-  if (!f) {
-    struct pg_framing zero = {};
-    bpf_map_update_elem(&pg_framing, &conn_id, &zero, BPF_NOEXIST);
-    f = bpf_map_lookup_elem(&pg_framing, &conn_id);
-    if (!f) return 0;
-  }
+/* Walks one syscall's `total` bytes of the backend stream framed by `f`: `captured` of them
+ * are at `copy`, all at `user_buf` (0: not a plain buffer). Returns the completions that
+ * started in the bytes not captured. */
+static __always_inline int pg_walk(struct redeye_pg_framing* f, const __u8* copy, __u64 user_buf,
+                                   __u32 total, __u32 captured) {
   if (f->state == PG_WALK_LOST) return 0;
-  __u32 zero = 0;
-  struct data_scratch* s = bpf_map_lookup_elem(&scratch, &zero);
-  if (!s) return 0;
   if (captured > REDEYE_MAX_CAPTURE) captured = REDEYE_MAX_CAPTURE;
   if (!user_buf) {
     pg_lost(f);
@@ -152,7 +160,7 @@ __noinline int REDEYE_PG_WALK_NAME(__u64 conn_id, __u64 user_buf, __u32 total, _
   }
   f->state = PG_WALK_TYPED;
   struct pg_walk w = {.f = f,
-                      .copy = ((struct redeye_data_event*)s->raw)->data,
+                      .copy = copy,
                       .user_buf = user_buf,
                       .total = total,
                       .captured = captured,

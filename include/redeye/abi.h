@@ -183,6 +183,15 @@ struct redeye_conn_close_event {
   __u64 bytes_out;
 };
 
+/* The kernel's framing of a PostgreSQL connection's backend stream (bpf/pg_walk.h). */
+struct redeye_pg_framing {
+  __u32 skip;          /* bytes of the current message still to come */
+  __u8 state;          /* 0 start, 1 typed, 2 lost (enum pg_walk_state) */
+  __u8 partial_len;    /* bytes of a header split across syscalls, kept in partial[] */
+  __u8 partial_hidden; /* that header started beyond the capture limit */
+  __u8 partial[5];
+};
+
 /* Per-connection state kept by the kernel, key: the struct sock address. A sock is freed only
  * after it reached TCP_CLOSE, where its entry is deleted, so a reused address never inherits
  * a stale entry. */
@@ -196,7 +205,7 @@ struct redeye_conn_state {
   __u8 role;
   __u8 classify_attempts;
   __u8 pending; /* 1: its first bytes wait in the pending_first map (a split first message) */
-  __u8 pad[4];
+  struct redeye_pg_framing pg; /* PostgreSQL only, socket hooks (syscall hooks: a map) */
 };
 
 #endif /* REDEYE_ABI_H */
