@@ -152,8 +152,8 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
                       .add(stat(REDEYE_STAT_BYTES_TRUNCATED))
                       .take());
     out.push_back(counter_family("redeye_kernel_connections_classified_total",
-                                 "Connections the kernel recognised a protocol on (known) or gave "
-                                 "up on (unknown).")
+                                 "Connections the kernel recognised a protocol on (known), or "
+                                 "gave up on or saw end unrecognised (unknown).")
                       .add(stat(REDEYE_STAT_CONN_CLASSIFIED), {{"result", "known"}})
                       .add(stat(REDEYE_STAT_CONN_UNCLASSIFIED), {{"result", "unknown"}})
                       .take());
