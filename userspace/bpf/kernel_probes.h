@@ -1,5 +1,5 @@
-// RAII owner of the kernel side (bpf/kernel_probes.bpf.c): open -> configure -> load -> attach,
-// and everything userspace reads or writes in its maps.
+// RAII owner of the kernel side (the kernel_probes skeleton linked from bpf/*.bpf.c): open ->
+// configure -> load -> attach, and everything userspace reads or writes in its maps.
 #pragma once
 
 #include <array>

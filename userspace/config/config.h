@@ -1,4 +1,5 @@
-// Everything the agent can be told, parsed once (CLI today) and passed down by value.
+// Everything the agent can be told (YAML, REDEYE_* environment variables, command line), parsed
+// once and passed down by value.
 #pragma once
 
 #include <cstddef>

@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "protocols/http/http_start_line.h"
+#include "text/ascii.h"
 
 namespace redeye::http {
 
@@ -16,15 +17,7 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
+using text::iequals;
 
 // Calls fn(element) for each comma-separated, OWS-trimmed element (empty ones included).
 template <typename Fn>

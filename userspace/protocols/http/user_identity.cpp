@@ -2,19 +2,13 @@
 
 #include <array>
 
+#include "text/ascii.h"
+
 namespace redeye::http {
 
 namespace {
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (lower(a[i]) != lower(b[i])) return false;
-  }
-  return true;
-}
+using text::iequals;
 
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 

@@ -3,6 +3,8 @@
 #include <array>
 #include <cctype>
 
+#include "text/ascii.h"
+
 namespace redeye::postgres {
 namespace {
 
@@ -37,13 +39,7 @@ const OpId kRollback = find("ROLLBACK");
 const OpId kAnalyze = find("ANALYZE");
 const OpId kWith = find("WITH");
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); i++) {
-    if (std::toupper(static_cast<unsigned char>(a[i])) != b[i]) return false;
-  }
-  return true;
-}
+using text::iequals;
 
 bool is_ident_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
 bool is_ident(char c) {
