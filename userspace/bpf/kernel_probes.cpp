@@ -133,6 +133,10 @@ KernelProbes::KernelProbes(const Config& config) {
   bpf_map__set_max_entries(skel_->maps.sock_owner, config.max_connections);
   bpf_map__set_max_entries(skel_->maps.events, config.ring_buffer_bytes);
   io_hooks_ = choose_io_hooks(config.io_hooks, socket_tracepoints_missing());
+  // PostgreSQL framing state: in each connection's own entry under the socket hooks, in this
+  // map under the syscall hooks (bpf/pg_walk.h); a token size when it is not used.
+  bpf_map__set_max_entries(skel_->maps.pg_framing,
+                           io_hooks_ == IoHooks::kSocketTracepoints ? 64 : config.max_connections);
   // Only one set of I/O hooks is loaded: the other is never verified nor attached.
   const std::string_view unused =
       io_hooks_ == IoHooks::kSocketTracepoints ? kSyscallSection : kSocketSection;
