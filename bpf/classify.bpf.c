@@ -26,5 +26,6 @@ __noinline int redeye_classify_window(__u32 len, __u32 direction) {
   int role = 0;
   int protocol = redeye_infer_protocol(ev->data, len, (int)direction, &role);
   if (protocol <= 0) return protocol;
-  return REDEYE_CLASSIFIED(protocol, role);
+  return REDEYE_CLASSIFIED(protocol,
+                           role == REDEYE_INFER_SERVER ? REDEYE_ROLE_SERVER : REDEYE_ROLE_CLIENT);
 }

@@ -2,7 +2,7 @@
 #ifndef REDEYE_BPF_CLASSIFY_H
 #define REDEYE_BPF_CLASSIFY_H
 
-/* A result > 0 packs the protocol (enum redeye_protocol) and the rule's role. */
+/* A result > 0 packs the protocol (enum redeye_protocol) and the role (enum redeye_role). */
 #define REDEYE_CLASSIFIED(protocol, role) ((protocol) | ((role) << 8))
 #define REDEYE_CLASSIFIED_PROTOCOL(result) ((result)&0xff)
 #define REDEYE_CLASSIFIED_ROLE(result) (((result) >> 8) & 0xff)

@@ -11,6 +11,11 @@
 #include "pg_walk.h"
 #include "redeye/infer/common.h"
 
+static __always_inline void forget_pending(struct redeye_conn_state* conn, __u64 key) {
+  bpf_map_delete_elem(&pending_first, &key);
+  conn->pending = 0;
+}
+
 /* The first bytes kept for `sk` in `direction`, or NULL (none, or kept for the other
  * direction: then they were not a first message after all, and are forgotten). */
 static __always_inline struct pending_first* take_pending(struct redeye_conn_state* conn, __u64 key,
@@ -18,8 +23,7 @@ static __always_inline struct pending_first* take_pending(struct redeye_conn_sta
   if (!conn->pending) return NULL;
   struct pending_first* pending = bpf_map_lookup_elem(&pending_first, &key);
   if (pending && pending->direction == direction) return pending;
-  bpf_map_delete_elem(&pending_first, &key);
-  conn->pending = 0;
+  forget_pending(conn, key);
   return NULL;
 }
 
@@ -42,7 +46,7 @@ static __always_inline bool pg_backend(const struct redeye_conn_state* conn, __u
 }
 
 /* A classified connection's syscall: its payload prefix to userspace, with the count of
- * PostgreSQL completions in the bytes not copied (pg_framing.bpf.c). The clock is read only
+ * PostgreSQL completions in the bytes not copied (pg_walk.h). The clock is read only
  * for what is sent (byte counts need none). */
 static __always_inline void emit_data(const struct stashed_args* args,
                                       struct redeye_conn_state* conn, __u32 tgid, __u32 total) {
@@ -90,13 +94,9 @@ static __always_inline void classify_and_emit(const struct stashed_args* args,
   int result = redeye_classify_window(window, args->direction);
   if (result > 0) {
     conn->protocol = REDEYE_CLASSIFIED_PROTOCOL(result);
-    conn->role = REDEYE_CLASSIFIED_ROLE(result) == REDEYE_INFER_SERVER ? REDEYE_ROLE_SERVER
-                                                                       : REDEYE_ROLE_CLIENT;
+    conn->role = REDEYE_CLASSIFIED_ROLE(result);
     count_stat(REDEYE_STAT_CONN_CLASSIFIED, 1);
-    if (pending) {
-      bpf_map_delete_elem(&pending_first, &key);
-      conn->pending = 0;
-    }
+    if (pending) forget_pending(conn, key);
     send_data(s, args, conn, tgid, kept + total, kept + captured, ts, 0);
     return;
   }
@@ -106,10 +106,7 @@ static __always_inline void classify_and_emit(const struct stashed_args* args,
     keep_pending(s, conn, key, args->direction, window, ts);
     return;
   }
-  if (pending) {
-    bpf_map_delete_elem(&pending_first, &key);
-    conn->pending = 0;
-  }
+  if (pending) forget_pending(conn, key);
   if (++conn->classify_attempts >= REDEYE_CLASSIFY_ATTEMPTS) {
     conn->protocol = REDEYE_PROTO_OTHER;
     count_stat(REDEYE_STAT_CONN_UNCLASSIFIED, 1);

@@ -25,19 +25,20 @@ void PgConversation::on_close(uint64_t /*ts_ns*/) {
   // Pending requests whose completion the kernel saw in uncaptured bytes are counted once,
   // as not captured; the rest never got an answer.
   const uint64_t pending = matcher_.reset();
-  const uint64_t hidden_left = hidden_ - std::min(hidden_, hidden_reported_ + matcher_.inferred());
-  settle_hidden(true);
+  const uint64_t hidden_left = settle_hidden(true);
   if (pending > hidden_left) {
     sink_.on_not_measured(NotMeasured::kResponseNotSeen, pending - hidden_left);
   }
 }
 
-void PgConversation::settle_hidden(bool closing) {
-  if (!closing && matcher_.pending() != 0) return;
+uint64_t PgConversation::settle_hidden(bool closing) {
+  if (!closing && matcher_.pending() != 0) return 0;
   const uint64_t accounted = hidden_reported_ + matcher_.inferred();
-  if (hidden_ <= accounted) return;
-  sink_.on_not_measured(NotMeasured::kNotCaptured, hidden_ - accounted);
-  hidden_reported_ += hidden_ - accounted;
+  if (hidden_ <= accounted) return 0;
+  const uint64_t now = hidden_ - accounted;
+  sink_.on_not_measured(NotMeasured::kNotCaptured, now);
+  hidden_reported_ += now;
+  return now;
 }
 
 void PgConversation::feed(Direction& direction, const protocols::Chunk& chunk) {

@@ -53,8 +53,9 @@ class PgConversation {
   // Reports bytes the reassembler lost since the last call, in stream order.
   void check_losses(Direction& direction, uint64_t ts_ns);
   // Reports the completions the kernel counted in uncaptured bytes that the matcher did not
-  // infer, once nothing is pending (so none of them can still be inferred).
-  void settle_hidden(bool closing);
+  // infer, once nothing is pending (so none of them can still be inferred). Returns how many
+  // it reported now.
+  uint64_t settle_hidden(bool closing);
 
   protocols::Role role_;
   PgEventSink& sink_;
