@@ -208,6 +208,8 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
 
   ServiceUseCollector::Sources use_sources;
   use_sources.members = [&services] { return services.members(); };
+  for (const ServiceRule& rule : config.services)
+    use_sources.storage_paths.push_back(rule.storage_paths);
   use_sources.tcp_counters = [&probes] { return probes.process_tcp_counters(); };
   use_sources.forget_tcp_counters = [&probes](uint32_t tgid) {
     probes.forget_process_counters(tgid);
@@ -233,21 +235,15 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
       probes.io_hooks() == IoHooks::kSocketTracepoints ? "socket" : "syscalls",
       use_sources.held_sockets ? "iterator" : "proc"});
   auto use = std::make_shared<ServiceUseCollector>(config.discovery, std::move(use_sources));
-  std::vector<std::unique_ptr<protocols::ProtocolHandler>> handlers;
-  std::vector<protocols::ProtocolHandler*> all_handlers;
-  std::map<uint8_t, protocols::ProtocolHandler*> by_kernel_id;
   auto serve = [&server](std::weak_ptr<prometheus::Collectable> collectable) {
     server->add(std::move(collectable));
   };
-  for (const auto& spec : protocols::registered_protocols()) {
-    handlers.push_back(spec.create({*registry, *self, config, serve}));
-    by_kernel_id[spec.kernel_id] = handlers.back().get();
-    all_handlers.push_back(handlers.back().get());
-  }
-  ConnectionTable table(config.max_connections, services, by_kernel_id, *self,
+  const protocols::ProtocolHandlers handlers =
+      protocols::create_handlers({*registry, *self, config, serve});
+  ConnectionTable table(config.max_connections, services, handlers.by_kernel_id, *self,
                         config.follow_all_processes);
   EventDispatcher dispatch(table, services, *use, *self);
-  SeriesReaper reaper({services, table, std::move(all_handlers), *registry, use.get(), *self},
+  SeriesReaper reaper({services, table, handlers.all(), *registry, use.get(), *self},
                       std::chrono::milliseconds(config.series_expiry_ms));
   RingBufferReader reader(probes.events_fd(),
                           [&dispatch](auto record) { dispatch.dispatch(record); });

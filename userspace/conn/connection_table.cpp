@@ -29,10 +29,8 @@ std::string address_text(uint16_t family, const uint8_t* addr) {
 }
 
 const char* protocol_name(uint8_t kernel_id) {
-  for (const auto& spec : protocols::registered_protocols()) {
-    if (spec.kernel_id == kernel_id) return spec.name;
-  }
-  return "unknown";
+  const protocols::ProtocolDescriptor* protocol = protocols::find_protocol(kernel_id);
+  return protocol ? protocol->name : "unknown";
 }
 
 }  // namespace
@@ -99,7 +97,7 @@ void ConnectionTable::on_data(const redeye_data_event& ev, std::span<const uint8
   }
   if (!conn.conversation) return;
   const protocols::Chunk chunk{payload, ev.total_len - ev.captured_len, ev.hdr.ts_ns,
-                               ev.hidden_messages};
+                               ev.hidden_messages, protocols::ByteSource::kSocket};
   if (ev.direction == REDEYE_DIR_INBOUND) {
     conn.conversation->on_inbound(chunk);
   } else {

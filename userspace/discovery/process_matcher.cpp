@@ -93,11 +93,16 @@ bool ProcessMatcher::excluded(const ProcessInfo& process) const {
                      [&](const Compiled& c) { return matches(c, process); });
 }
 
-const ServiceRule* ProcessMatcher::match(const ProcessInfo& process) const {
+std::optional<uint32_t> ProcessMatcher::match_index(const ProcessInfo& process) const {
   for (size_t i = 0; i < rules_.size(); ++i) {
-    if (matches(rule_selectors_[i], process)) return &rules_[i];
+    if (matches(rule_selectors_[i], process)) return static_cast<uint32_t>(i);
   }
-  return nullptr;
+  return std::nullopt;
+}
+
+const ServiceRule* ProcessMatcher::match(const ProcessInfo& process) const {
+  const auto index = match_index(process);
+  return index ? &rules_[*index] : nullptr;
 }
 
 }  // namespace redeye::discovery

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,6 +43,8 @@ class ProcessMatcher {
   // here: call excluded() first. The pointer is into this matcher's copy of the rules and
   // lives as long as the matcher.
   const ServiceRule* match(const ProcessInfo& process) const;
+  // The same rule's index in the rules given (Config::services).
+  std::optional<uint32_t> match_index(const ProcessInfo& process) const;
 
   // Selectors whose cmdline regex did not compile: "services[i]" / "exclude[i]": error.
   const std::vector<std::string>& errors() const { return errors_; }

@@ -260,12 +260,11 @@ std::shared_ptr<const ServiceInfo> ServiceRegistry::identify(const discovery::Pr
   } else {
     service.instance_id = host_name_;
   }
-  if (const ServiceRule* rule = matcher_.match(info)) {
-    service.name = rule->name;
-    service.service_namespace = rule->service_namespace;
+  if (const auto rule = matcher_.match_index(info)) {
+    service.name = config_.services[*rule].name;
+    service.service_namespace = config_.services[*rule].service_namespace;
     service.name_source = "rule";
     service.rule = rule;
-    service.routes = http::RoutePatterns(rule->routes);
   } else if (auto parent = inherited(info)) {
     return parent;
   } else if (config_.discovery.listening_processes && !info.listening_ports.empty()) {

@@ -21,37 +21,9 @@
 #include "discovery/process_info.h"
 #include "discovery/process_matcher.h"
 #include "discovery/procfs_reader.h"
-#include "protocols/http/route_patterns.h"
+#include "discovery/service_info.h"
 
 namespace redeye {
-
-// Immutable identity of one service instance; shared by every connection and metric of it.
-struct ServiceInfo {
-  std::string name;
-  std::string service_namespace;
-  std::string instance_id;  // pod name, short container id, or the host name
-  std::string host_name;
-  std::string name_source;  // "rule", "otel_env", "systemd", "kubernetes", "container", "exe"
-  discovery::ContainerIdentity container;
-  std::string pod_name;
-  // The rule that named it, if any. Points into the registry's matcher: ServiceInfo values
-  // must not outlive the ServiceRegistry (the agent destroys its users first).
-  const ServiceRule* rule = nullptr;
-  http::RoutePatterns routes;  // the rule's explicit http_route patterns
-};
-
-// The labels that name a service in Prometheus: every series of it carries them, and series
-// expire by them (docs/DESIGN.md, "Series lifetime").
-struct ServiceIdentity {
-  std::string name;
-  std::string service_namespace;
-  std::string instance_id;
-  auto operator<=>(const ServiceIdentity&) const = default;
-};
-
-inline ServiceIdentity identity_of(const ServiceInfo& service) {
-  return {service.name, service.service_namespace, service.instance_id};
-}
 
 // Which services have processes: `live` now, `touched` given a process (or an ad-hoc identity)
 // since the previous ServiceRegistry::take_activity(), some of which may be gone again.

@@ -8,7 +8,7 @@
 #include <set>
 #include <string>
 
-#include "discovery/service_registry.h"
+#include "discovery/service_info.h"
 
 namespace redeye::metrics {
 

@@ -14,12 +14,6 @@ constexpr const char* kUserDropNames[static_cast<int>(UserDrop::kCount)] = {
     "malformed_event", "unknown_connection", "connection_table_full"};
 constexpr const char* kEventNames[static_cast<int>(EventKind::kCount)] = {"conn_open", "data",
                                                                           "conn_close", "process"};
-constexpr const char* kPortOverflowNames[static_cast<int>(PortOverflow::kCount)] = {"http",
-                                                                                    "postgresql"};
-// Indexed by http::HttpAnomaly.
-constexpr const char* kHttpAnomalyNames[kHttpAnomalyCount] = {
-    "partial_message_dropped", "malformed_request", "malformed_response", "capture_gap",
-    "unmatched_response",      "head_too_large",    "too_many_pipelined"};
 
 double value(const std::atomic<uint64_t>& counter) {
   return static_cast<double>(counter.load(std::memory_order_relaxed));
@@ -27,13 +21,25 @@ double value(const std::atomic<uint64_t>& counter) {
 
 }  // namespace
 
-SelfMetrics::SelfMetrics(KernelView kernel) : kernel_(std::move(kernel)) {
-  // Every HTTP kind is shown from the start, at zero: alerts can rely on the series.
-  for (const char* kind : kHttpAnomalyNames) parse_errors_[{"http", kind}] = 0;
+SelfMetrics::SelfMetrics(KernelView kernel) : kernel_(std::move(kernel)) {}
+
+void SelfMetrics::declare_parse_errors(const std::string& protocol,
+                                       std::span<const std::string_view> kinds) {
+  std::lock_guard lock(parse_errors_mutex_);
+  for (std::string_view kind : kinds) parse_errors_.try_emplace({protocol, std::string(kind)}, 0);
 }
 
-void SelfMetrics::http_anomaly(http::HttpAnomaly anomaly) {
-  parse_error("http", kHttpAnomalyNames[static_cast<int>(anomaly)]);
+std::atomic<uint64_t>& SelfMetrics::server_port_overflows(const std::string& protocol) {
+  std::lock_guard lock(parse_errors_mutex_);
+  return port_overflows_[protocol];
+}
+
+std::atomic<uint64_t>& SelfMetrics::protocol_counter(const std::string& name,
+                                                     const std::string& help) {
+  std::lock_guard lock(parse_errors_mutex_);
+  auto [it, inserted] = protocol_counters_.try_emplace(name);
+  if (inserted) it->second.help = help;
+  return it->second.value;
 }
 
 void SelfMetrics::connection_classified(const std::string& protocol) {
@@ -116,18 +122,19 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
   out.push_back(gauge_family("redeye_connections_tracked", "TCP connections the agent tracks now.")
                     .add(value(connections_))
                     .take());
-  out.push_back(counter_family("redeye_http_route_overflow_total",
-                               "Requests whose route was folded into _OTHER by the per-service "
-                               "route limit.")
-                    .add(value(route_overflows_))
-                    .take());
-  auto ports = counter_family("redeye_server_port_overflow_total",
-                              "Requests and operations whose server_port was folded into _OTHER "
-                              "by the per-service server_port_limit, by protocol.");
-  for (int i = 0; i < static_cast<int>(PortOverflow::kCount); i++) {
-    ports.add(value(port_overflows_[i]), {{"protocol", kPortOverflowNames[i]}});
+  {
+    std::lock_guard lock(parse_errors_mutex_);
+    for (const auto& [name, counter] : protocol_counters_) {
+      out.push_back(counter_family(name, counter.help).add(value(counter.value)).take());
+    }
+    auto ports = counter_family("redeye_server_port_overflow_total",
+                                "Requests and operations whose server_port was folded into "
+                                "_OTHER by the per-service server_port_limit, by protocol.");
+    for (const auto& [protocol, count] : port_overflows_) {
+      ports.add(value(count), {{"protocol", protocol}});
+    }
+    out.push_back(ports.take());
   }
-  out.push_back(ports.take());
   out.push_back(counter_family("redeye_services_expired_total",
                                "Services whose series were dropped after series_expiry without "
                                "a process or a connection.")

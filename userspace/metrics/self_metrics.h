@@ -12,10 +12,11 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <span>
 #include <string>
+#include <string_view>
 
 #include "bpf/kernel_probes.h"
-#include "protocols/http/http_events.h"
 
 namespace redeye {
 
@@ -28,12 +29,6 @@ enum class UserDrop : int {
 };
 
 enum class EventKind : int { kConnOpen = 0, kData = 1, kConnClose = 2, kProcess = 3, kCount = 4 };
-
-inline constexpr int kHttpAnomalyCount = 7;
-
-// The protocols whose series carry server_port (label values of
-// redeye_server_port_overflow_total).
-enum class PortOverflow : int { kHttp = 0, kPostgres = 1, kCount = 2 };
 
 class SelfMetrics : public prometheus::Collectable {
  public:
@@ -49,19 +44,21 @@ class SelfMetrics : public prometheus::Collectable {
 
   void event_received(EventKind kind) { add(received_[static_cast<int>(kind)]); }
   void dropped(UserDrop reason) { add(user_drops_[static_cast<int>(reason)]); }
-  void http_anomaly(http::HttpAnomaly anomaly);
-  // Bytes a protocol parser skipped; `kind` is a short snake_case reason.
+  // Bytes a protocol parser skipped; `kind` is a short snake_case reason. declare_* shows
+  // each kind at zero (alerts can rely on the series).
   void parse_error(const std::string& protocol, const std::string& kind, uint64_t n = 1);
+  void declare_parse_errors(const std::string& protocol, std::span<const std::string_view> kinds);
   // Requests of `protocol` the agent knows happened but could not measure (their bytes, or
   // their response's, were not captured), by `reason`. declare_* shows a series at zero.
   void request_not_measured(const std::string& protocol, const std::string& reason, uint64_t n = 1);
   void declare_not_measured(const std::string& protocol, const std::string& reason);
   void set_connections_tracked(uint64_t n) { connections_.store(n, std::memory_order_relaxed); }
-  void route_overflowed() { add(route_overflows_); }
-  // A request or operation whose server_port was folded into "_OTHER" (server_port_limit).
-  void server_port_overflowed(PortOverflow protocol) {
-    add(port_overflows_[static_cast<int>(protocol)]);
-  }
+  // Requests and operations of `protocol` whose server_port was folded into "_OTHER"
+  // (server_port_limit): the counter, shown from this call on. Valid as long as this object.
+  std::atomic<uint64_t>& server_port_overflows(const std::string& protocol);
+  // A protocol's own redeye_* counter without labels (redeye_http_route_overflow_total), shown
+  // at zero from this call on. Valid as long as this object; one name, one counter.
+  std::atomic<uint64_t>& protocol_counter(const std::string& name, const std::string& help);
   // Services whose series were dropped (series_expiry), and the series the protocol metrics
   // hold now.
   void services_expired(uint64_t n) { services_expired_.fetch_add(n, std::memory_order_relaxed); }
@@ -83,8 +80,13 @@ class SelfMetrics : public prometheus::Collectable {
   // (protocol, reason); guarded by parse_errors_mutex_
   std::map<std::pair<std::string, std::string>, uint64_t> not_measured_;
   std::atomic<uint64_t> connections_{0};
-  std::atomic<uint64_t> route_overflows_{0};
-  std::array<std::atomic<uint64_t>, static_cast<int>(PortOverflow::kCount)> port_overflows_{};
+  struct NamedCounter {
+    std::string help;
+    std::atomic<uint64_t> value{0};
+  };
+  // Both guarded by parse_errors_mutex_ for insertion; map nodes never move.
+  std::map<std::string, std::atomic<uint64_t>> port_overflows_;  // by protocol
+  std::map<std::string, NamedCounter> protocol_counters_;        // by metric name
   std::atomic<uint64_t> services_expired_{0};
   std::atomic<uint64_t> metric_series_{0};
 };

@@ -12,7 +12,7 @@
 #include <set>
 #include <vector>
 
-#include "discovery/service_registry.h"
+#include "discovery/service_info.h"
 
 namespace redeye::metrics {
 

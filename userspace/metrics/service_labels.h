@@ -8,15 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include "discovery/service_registry.h"
+#include "discovery/service_info.h"
 
 namespace redeye {
-
-inline prometheus::Labels service_labels(const ServiceInfo& service) {
-  return {{"service_name", service.name},
-          {"service_namespace", service.service_namespace},
-          {"service_instance_id", service.instance_id}};
-}
 
 inline prometheus::Labels service_labels(const ServiceIdentity& service) {
   return {{"service_name", service.name},
@@ -24,9 +18,10 @@ inline prometheus::Labels service_labels(const ServiceIdentity& service) {
           {"service_instance_id", service.instance_id}};
 }
 
-// The service's identity plus `parts`, NUL-separated (label values never hold NUL).
-inline std::string series_key(const ServiceInfo& service,
-                              std::initializer_list<std::string_view> parts) {
+// The service's identity plus `parts`, NUL-separated (label values never hold NUL):
+// "name\0namespace\0instance[\0part...]".
+inline std::string series_key(const ServiceIdentity& service,
+                              std::initializer_list<std::string_view> parts = {}) {
   std::string key = service.name;
   for (std::string_view part :
        {std::string_view(service.service_namespace), std::string_view(service.instance_id)}) {
@@ -40,15 +35,8 @@ inline std::string series_key(const ServiceInfo& service,
   return key;
 }
 
-// series_key(service, {}): "name\0namespace\0instance".
-inline std::string identity_key(const ServiceIdentity& service) {
-  std::string key = service.name;
-  for (const std::string* part : {&service.service_namespace, &service.instance_id}) {
-    key.push_back('\0');
-    key.append(*part);
-  }
-  return key;
-}
+// The key of the service itself: series_key(service).
+inline std::string identity_key(const ServiceIdentity& service) { return series_key(service); }
 
 // What every series_key of `service` with at least one part starts with.
 inline std::string series_key_prefix(const ServiceIdentity& service) {

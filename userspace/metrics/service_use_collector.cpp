@@ -275,13 +275,15 @@ void ServiceUseCollector::retire_gone(std::map<std::pair<uint64_t, uint32_t>, La
 
 void ServiceUseCollector::walk_storage(ServiceUseSnapshot& out, const std::string& key,
                                        uint32_t pid, double now_seconds) {
-  const ServiceRule* rule = out.service->rule;
-  if (!rule || rule->storage_paths.empty()) return;
+  const auto rule = out.service->rule;
+  if (!rule || *rule >= sources_.storage_paths.size()) return;
+  const std::vector<std::string>& paths = sources_.storage_paths[*rule];
+  if (paths.empty()) return;
   StorageState& state = storage_[key];
   if (pid != 0 && now_seconds - state.last_walk >= config_.storage_interval_ms / 1000.0) {
     state.last_walk = now_seconds;
     const std::string root = sources_.proc_root + "/" + std::to_string(pid) + "/root";
-    for (const auto& path : rule->storage_paths) {
+    for (const auto& path : paths) {
       state.sizes[path] = host::directory_size(root + path, config_.storage_max_entries);
     }
   }

@@ -38,6 +38,8 @@ class ServiceUseCollector : public prometheus::Collectable {
     std::function<std::optional<std::vector<discovery::HeldSocket>>(uint32_t)> held_sockets;
     std::string proc_root = "/proc";
     std::string cgroup_root = "/sys/fs/cgroup";
+    // Config::services[i].storage_paths, by the index a service's rule has (ServiceInfo::rule).
+    std::vector<std::vector<std::string>> storage_paths = {};
   };
 
   ServiceUseCollector(const DiscoveryConfig& config, Sources sources);

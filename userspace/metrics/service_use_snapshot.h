@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "discovery/service_registry.h"
+#include "discovery/service_info.h"
 #include "host/cgroup_stats.h"
 #include "host/directory_size.h"
 
@@ -43,8 +43,8 @@ struct ServiceUseSnapshot {
   uint64_t rss_bytes = 0;
   uint64_t virtual_bytes = 0;
   uint64_t open_fds = 0;
-  uint64_t fd_limit = 0;            // smallest soft limit among its processes (0 = unknown)
-  double fd_utilization_max = 0;    // largest open/limit among its processes
+  uint64_t fd_limit = 0;          // smallest soft limit among its processes (0 = unknown)
+  double fd_utilization_max = 0;  // largest open/limit among its processes
   uint32_t server_connections = 0;
   uint32_t client_connections = 0;
   uint64_t oom_kills = 0;

@@ -1,14 +1,17 @@
-// The contract between the connection table and a protocol. Each protocol lives in its own
-// folder with the same parts (frame decoder + boundary finder, conversation = matcher,
-// metrics, a ProtocolHandler) and is listed once in registry.cpp: adding a protocol touches
-// that table, its folder and its kernel inference rule (include/redeye/protocol_infer.h).
+// The contract between the connection table and a protocol. Each protocol is one folder
+// (userspace/protocols/<name>/, one CMake target through redeye_add_protocol) with the same
+// parts: frame decoder, a Conversation per connection, metrics, a ProtocolHandler and its
+// ProtocolDescriptor, the one row it adds to the table in registry.cpp. docs/DESIGN.md,
+// "Adding a protocol", lists every step.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace prometheus {
@@ -30,7 +33,13 @@ namespace protocols {
 
 enum class Role { kClient, kServer };
 
-// The bytes one syscall moved: a captured prefix, then `uncaptured` bytes not copied.
+// Where a chunk's bytes were seen: the socket I/O hooks (what went over the wire), or a TLS
+// library's plaintext side (uprobes on SSL_read/SSL_write and the like).
+enum class ByteSource : uint8_t { kSocket, kTlsPlaintext };
+
+// The bytes one read or write moved, from one byte source: a captured prefix, then
+// `uncaptured` bytes the kernel did not copy (capture_bytes, sendfile). A parser that needs
+// framing in the uncaptured part resynchronises and counts why.
 struct Chunk {
   std::span<const uint8_t> captured;
   uint64_t uncaptured = 0;
@@ -38,6 +47,7 @@ struct Chunk {
   // Messages the kernel counted in the uncaptured bytes (redeye_data_event.hidden_messages:
   // PostgreSQL completions in the backend stream), 0 where it does not frame.
   uint32_t hidden_messages = 0;
+  ByteSource source = ByteSource::kSocket;
 };
 
 // Who is talking: fixed for a connection's lifetime.
@@ -49,8 +59,10 @@ struct ConnectionInfo {
   std::string remote_address;  // textual IPv4/IPv6
 };
 
-// One connection in one protocol, seen from the followed process. Inbound = it read the
-// bytes, outbound = it wrote them. Implementations are pure functions of the bytes they get.
+// One connection in one protocol, seen from the followed process: every protocol's parser
+// implements this directly, constructed with its role and the sink its events go to. Inbound
+// = the process read the bytes, outbound = it wrote them. Implementations are pure functions
+// of the chunks they get (no I/O, no clocks) and bounded in memory.
 class Conversation {
  public:
   virtual ~Conversation() = default;
@@ -81,14 +93,33 @@ struct ProtocolContext {
   std::function<void(std::weak_ptr<prometheus::Collectable>)> add_collectable = {};
 };
 
-struct ProtocolSpec {
+// One protocol's row in the table: everything the shared layers know of it.
+struct ProtocolDescriptor {
+  const char* name;   // the `protocol` label value of redeye_* self-metrics
   uint8_t kernel_id;  // enum redeye_protocol: what the kernel's classifier reports
-  const char* name;   // label value in redeye_* self-metrics
+  // redeye_parse_errors_total{protocol, kind} kinds and redeye_requests_not_measured_total
+  // {protocol, reason} reasons: shown at zero from the start, so alerts can rely on them.
+  std::span<const std::string_view> anomalies;
+  std::span<const std::string_view> not_measured;
+  // The metric families its handler exports (docs/METRICS.md documents each).
+  std::span<const std::string_view> metric_families;
   std::unique_ptr<ProtocolHandler> (*create)(const ProtocolContext& context);
 };
 
-// The table (registry.cpp).
-std::span<const ProtocolSpec> registered_protocols();
+// The table (registry.cpp), in the order handlers are created.
+std::span<const ProtocolDescriptor* const> registered_protocols();
+
+// The descriptor of the protocol the kernel calls `kernel_id`; nullptr when none.
+const ProtocolDescriptor* find_protocol(uint8_t kernel_id);
+
+// Every registered protocol's handler, created with `context`, its descriptor's self-metric
+// series declared at zero.
+struct ProtocolHandlers {
+  std::vector<std::unique_ptr<ProtocolHandler>> owned;
+  std::map<uint8_t, ProtocolHandler*> by_kernel_id;
+  std::vector<ProtocolHandler*> all() const;
+};
+ProtocolHandlers create_handlers(const ProtocolContext& context);
 
 }  // namespace protocols
 }  // namespace redeye

@@ -1,22 +1,45 @@
-// The protocol table: every protocol redeye parses, by the id the kernel classifier gives it.
+// The protocol table: every protocol redeye parses, one row each.
+#include "metrics/self_metrics.h"
 #include "protocols/amqp/amqp_protocol.h"
 #include "protocols/http/http_protocol.h"
 #include "protocols/postgres/postgres_protocol.h"
 #include "protocols/protocol.h"
-#include "redeye/abi.h"
 
 namespace redeye::protocols {
 
-namespace {
+std::span<const ProtocolDescriptor* const> registered_protocols() {
+  static const ProtocolDescriptor* const kTable[] = {
+      &http::descriptor(),
+      &postgres::descriptor(),
+      &amqp::descriptor(),
+  };
+  return kTable;
+}
 
-constexpr ProtocolSpec kProtocols[] = {
-    {REDEYE_PROTO_HTTP1, "http", &http::make_http_handler},
-    {REDEYE_PROTO_POSTGRES, "postgresql", &postgres::make_postgres_handler},
-    {REDEYE_PROTO_AMQP, "amqp", &amqp::make_amqp_handler},
-};
+const ProtocolDescriptor* find_protocol(uint8_t kernel_id) {
+  for (const ProtocolDescriptor* protocol : registered_protocols()) {
+    if (protocol->kernel_id == kernel_id) return protocol;
+  }
+  return nullptr;
+}
 
-}  // namespace
+std::vector<ProtocolHandler*> ProtocolHandlers::all() const {
+  std::vector<ProtocolHandler*> out;
+  for (const auto& handler : owned) out.push_back(handler.get());
+  return out;
+}
 
-std::span<const ProtocolSpec> registered_protocols() { return kProtocols; }
+ProtocolHandlers create_handlers(const ProtocolContext& context) {
+  ProtocolHandlers handlers;
+  for (const ProtocolDescriptor* protocol : registered_protocols()) {
+    context.self.declare_parse_errors(protocol->name, protocol->anomalies);
+    for (std::string_view reason : protocol->not_measured) {
+      context.self.declare_not_measured(protocol->name, std::string(reason));
+    }
+    handlers.owned.push_back(protocol->create(context));
+    handlers.by_kernel_id[protocol->kernel_id] = handlers.owned.back().get();
+  }
+  return handlers;
+}
 
 }  // namespace redeye::protocols

@@ -22,7 +22,7 @@ std::string bin(const char (&literal)[N]) {
   return std::string(literal, N - 1);
 }
 
-inline const char* anomaly_name(HttpAnomaly anomaly) {
+inline const char* test_anomaly_label(HttpAnomaly anomaly) {
   switch (anomaly) {
     case HttpAnomaly::kPartialMessageDropped:
       return "PartialMessageDropped";
@@ -64,7 +64,7 @@ class RecordingSink : public HttpEventSink {
   }
   void on_anomaly(HttpAnomaly anomaly) override {
     anomalies.push_back(anomaly);
-    log.push_back(std::string("anomaly ") + anomaly_name(anomaly));
+    log.push_back(std::string("anomaly ") + test_anomaly_label(anomaly));
   }
 
   std::vector<std::string> log;

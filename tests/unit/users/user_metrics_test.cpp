@@ -240,7 +240,7 @@ struct Service {
     info.name = name;
     info.service_namespace = "factory";
     info.instance_id = "host-1";
-    info.rule = &rule;
+    info.rule = 0;
   }
   ServiceRule rule;
   ServiceInfo info;
@@ -264,16 +264,16 @@ TEST(HttpUserMetrics, OnlyServicesWhoseRuleTracksUsers) {
   SelfMetrics self;
   HttpUserMetrics metrics("", self, &test_clock);  // random key
   Service off("plain", {});
-  EXPECT_EQ(metrics.service(off.info), nullptr);
+  EXPECT_EQ(metrics.service(off.info, &off.rule.users), nullptr);
   ServiceInfo no_rule;
-  EXPECT_EQ(metrics.service(no_rule), nullptr);
+  EXPECT_EQ(metrics.service(no_rule, nullptr), nullptr);
   UserTracking users;
   users.identity = "header";
   users.header = "X-Api-Key";
   Service on("mes-api", users);
-  HttpUserMetrics::ServiceUsers* tracked = metrics.service(on.info);
+  HttpUserMetrics::ServiceUsers* tracked = metrics.service(on.info, &on.rule.users);
   ASSERT_NE(tracked, nullptr);
-  EXPECT_EQ(metrics.service(on.info), tracked);  // one per service instance
+  EXPECT_EQ(metrics.service(on.info, &on.rule.users), tracked);  // one per service instance
   EXPECT_EQ(tracked->identity_headers(), std::vector<std::string>{"X-Api-Key"});
 }
 
@@ -284,8 +284,8 @@ TEST(HttpUserMetrics, AnExpiredServiceIsNoLongerExported) {
   users.identity = "client_address";
   Service job("job", users);
   Service shop("shop", users);
-  metrics.service(job.info)->record("", "10.0.0.1", 200);
-  metrics.service(shop.info)->record("", "10.0.0.2", 200);
+  metrics.service(job.info, &job.rule.users)->record("", "10.0.0.1", 200);
+  metrics.service(shop.info, &shop.rule.users)->record("", "10.0.0.2", 200);
   auto services_in = [&metrics] {
     std::set<std::string> names;
     for (const auto& f : metrics.Collect()) {
@@ -297,7 +297,7 @@ TEST(HttpUserMetrics, AnExpiredServiceIsNoLongerExported) {
   metrics.forget_service(identity_of(job.info));
   EXPECT_EQ(services_in(), std::set<std::string>{"shop"});
   // Seen again: counted afresh.
-  metrics.service(job.info)->record("", "10.0.0.1", 200);
+  metrics.service(job.info, &job.rule.users)->record("", "10.0.0.1", 200);
   EXPECT_EQ(services_in(), (std::set<std::string>{"job", "shop"}));
 }
 
@@ -312,8 +312,8 @@ TEST(HttpUserMetrics, SeriesPerServiceStayWithinTopKPlusOneWhateverTheInput) {
   users.identity = "client_address";
   users.top_k = 2;
   Service crm("crm-api", users);
-  auto* mes_users = metrics.service(mes.info);
-  auto* crm_users = metrics.service(crm.info);
+  auto* mes_users = metrics.service(mes.info, &mes.rule.users);
+  auto* crm_users = metrics.service(crm.info, &crm.rule.users);
   std::mt19937_64 rng(3);
   uint64_t mes_identified = 0;
   for (int i = 0; i < 20000; ++i) {
@@ -410,7 +410,7 @@ TEST(HttpUserMetrics, OtherIsTotalMinusTheExportedUsersAtEveryScrape) {
   users.header = "X-User-Id";
   users.top_k = 3;
   Service svc("mes-api", users);
-  auto* tracked = metrics.service(svc.info);
+  auto* tracked = metrics.service(svc.info, &svc.rule.users);
   std::mt19937_64 rng(11);
   uint64_t sent = 0;
   double last_other = 0;

@@ -142,8 +142,8 @@ int main(int argc, char** argv) {
   redeye::ServiceInfo info;
   info.name = "mes-api";
   info.instance_id = "bench";
-  info.rule = &rule;
-  HttpUserMetrics::ServiceUsers* users = metrics.service(info);
+  info.rule = 0;
+  HttpUserMetrics::ServiceUsers* users = metrics.service(info, &rule.users);
   const long rss_created = rss_kib();
   start = std::chrono::steady_clock::now();
   for (uint64_t i = 0; i < total; ++i) {

@@ -3,6 +3,8 @@
 // how to label them.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -32,7 +34,17 @@ enum class Anomaly {
   kCount,
 };
 
-const char* anomaly_name(Anomaly anomaly);
+// The kind label of each Anomaly, in enum order.
+inline constexpr std::array<std::string_view, static_cast<size_t>(Anomaly::kCount)> kAnomalyNames =
+    {"capture_gap",          "invalid_frame",    "out_of_sync",      "bad_frame_end",
+     "unknown_method",       "malformed_method", "truncated_method", "malformed_content_header",
+     "headers_not_captured", "channel_limit",    "unacked_limit",    "confirm_limit",
+     "consumer_limit",       "request_limit",    "name_limit"};
+
+// NUL-terminated: the names are string literals.
+inline const char* anomaly_name(Anomaly anomaly) {
+  return kAnomalyNames[static_cast<size_t>(anomaly)].data();
+}
 
 class AmqpEventSink {
  public:

@@ -1,13 +1,13 @@
 #include "protocols/amqp/amqp_metrics.h"
 
+#include "metrics/buckets.h"
 #include "metrics/service_labels.h"
-#include "protocols/http/http_buckets.h"
 
 namespace redeye::amqp {
 namespace {
 
 // Seconds; OpenTelemetry recommends the same boundaries for messaging as for HTTP.
-using http::kDurationBuckets;
+using metrics::kDurationBuckets;
 
 constexpr std::string_view kDefaultExchange = "amq.default";
 
@@ -96,11 +96,11 @@ void AmqpMetrics::forget_service(const ServiceIdentity& service) {
 }
 
 std::string AmqpMetrics::destination(const ServiceInfo& service, std::string_view name) {
-  auto& seen = destinations_[redeye::series_key(service, {})];
+  auto& seen = destinations_[identity_key(service)];
   std::string value(name);
   if (seen.contains(value)) return value;
   if (seen.size() >= kMaxDestinationsPerService) {
-    self_.parse_error("amqp", "destination_overflow");
+    self_.parse_error("amqp", std::string(kDestinationOverflow));
     return "_OTHER";
   }
   seen.insert(value);

@@ -9,12 +9,16 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "discovery/service_registry.h"
+#include "discovery/service_info.h"
 #include "metrics/self_metrics.h"
 #include "metrics/single_writer.h"
 #include "protocols/amqp/amqp_events.h"
 
 namespace redeye::amqp {
+
+// redeye_parse_errors_total{protocol="amqp"} kind of a destination name past the per-service
+// limit, reported as "_OTHER".
+inline constexpr std::string_view kDestinationOverflow = "destination_overflow";
 
 // Distinct messaging_destination_name values per service; later ones are "_OTHER".
 inline constexpr size_t kMaxDestinationsPerService = 100;

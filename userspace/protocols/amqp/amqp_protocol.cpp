@@ -1,12 +1,17 @@
 #include "protocols/amqp/amqp_protocol.h"
 
-#include "discovery/service_registry.h"
+#include <array>
+
+#include "discovery/service_info.h"
 #include "metrics/self_metrics.h"
 #include "protocols/amqp/amqp_conversation.h"
 #include "protocols/amqp/amqp_metrics.h"
+#include "redeye/abi.h"
 
 namespace redeye::amqp {
 namespace {
+
+constexpr const char* kProtocolLabel = "amqp";
 
 // Routes one connection's events to the metrics, with the connection's service.
 class MetricsSink : public AmqpEventSink {
@@ -38,7 +43,7 @@ class MetricsSink : public AmqpEventSink {
     metrics_.dead_lettered(service_, queue, DeadLetterReason::kXDeathDelivered);
   }
   void on_anomaly(Anomaly anomaly, uint64_t count) override {
-    self_.parse_error("amqp", anomaly_name(anomaly), count);
+    self_.parse_error(kProtocolLabel, anomaly_name(anomaly), count);
   }
 
  private:
@@ -75,11 +80,32 @@ class AmqpHandler : public protocols::ProtocolHandler {
   AmqpMetrics metrics_;
 };
 
+// The conversation's anomalies, then the metrics' own (AmqpMetrics: a service's destination
+// names past the limit).
+constexpr auto kAnomalies = [] {
+  std::array<std::string_view, kAnomalyNames.size() + 1> all{};
+  for (size_t i = 0; i < kAnomalyNames.size(); ++i) all[i] = kAnomalyNames[i];
+  all.back() = kDestinationOverflow;
+  return all;
+}();
+constexpr std::string_view kFamilies[] = {"messaging_client_sent_messages_total",
+                                          "messaging_client_consumed_messages_total",
+                                          "messaging_client_operation_duration_seconds",
+                                          "messaging_process_duration_seconds",
+                                          "messaging_unacked_messages",
+                                          "messaging_dead_lettered_messages_total"};
+
 }  // namespace
 
 std::unique_ptr<protocols::ProtocolHandler> make_amqp_handler(
     const protocols::ProtocolContext& context) {
   return std::make_unique<AmqpHandler>(context);
+}
+
+const protocols::ProtocolDescriptor& descriptor() {
+  static constexpr protocols::ProtocolDescriptor kDescriptor{
+      kProtocolLabel, REDEYE_PROTO_AMQP, kAnomalies, {}, kFamilies, &make_amqp_handler};
+  return kDescriptor;
 }
 
 }  // namespace redeye::amqp

@@ -13,4 +13,7 @@ namespace redeye::amqp {
 std::unique_ptr<protocols::ProtocolHandler> make_amqp_handler(
     const protocols::ProtocolContext& context);
 
+// Its row in the protocol table (protocols/registry.cpp).
+const protocols::ProtocolDescriptor& descriptor();
+
 }  // namespace redeye::amqp

@@ -8,7 +8,7 @@ namespace redeye {
 
 HttpClientMetrics::HttpClientMetrics(metrics::Registry& registry, uint32_t port_limit,
                                      SelfMetrics& self)
-    : self_(self),
+    : port_overflows_(self.server_port_overflows("http")),
       ports_(port_limit),
       duration_(registry.histogram_family(
           "http_client_request_duration_seconds",
@@ -39,7 +39,7 @@ void HttpClientMetrics::record(const ClientIdentity& client, const http::HttpExc
                   &response_body_.Add(labels, http::kBodyBuckets), port_label.overflowed};
     it = series_.emplace(std::move(key), series).first;
   }
-  if (it->second.port_overflowed) self_.server_port_overflowed(PortOverflow::kHttp);
+  if (it->second.port_overflowed) port_overflows_.fetch_add(1, std::memory_order_relaxed);
   const uint64_t nanos =
       exchange.end_ns > exchange.start_ns ? exchange.end_ns - exchange.start_ns : 0;
   it->second.duration->Observe(static_cast<double>(nanos) / 1e9);

@@ -5,7 +5,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "discovery/service_registry.h"
+#include "discovery/service_info.h"
 #include "metrics/port_limits.h"
 #include "metrics/self_metrics.h"
 #include "metrics/single_writer.h"
@@ -35,7 +35,7 @@ class HttpClientMetrics {
     metrics::Histogram* response_body;
     bool port_overflowed;
   };
-  SelfMetrics& self_;
+  std::atomic<uint64_t>& port_overflows_;
   metrics::ServicePortLimits ports_;
   metrics::Family<metrics::Histogram>& duration_;
   metrics::Family<metrics::Histogram>& request_body_;

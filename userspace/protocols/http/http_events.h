@@ -2,8 +2,10 @@
 // (request/response matcher) and whoever turns exchanges into metrics.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace redeye::http {
 
@@ -36,7 +38,18 @@ enum class HttpAnomaly {
   kUnmatchedResponse,      // a response with no pending request
   kHeadTooLarge,           // a head exceeded the per-direction buffer limit
   kTooManyPipelined,       // pending request queue full; request dropped
+  kCount,
 };
+
+// redeye_parse_errors_total{protocol="http", kind}, indexed by HttpAnomaly.
+inline constexpr std::array<std::string_view, static_cast<size_t>(HttpAnomaly::kCount)>
+    kHttpAnomalyNames = {
+        "partial_message_dropped", "malformed_request", "malformed_response", "capture_gap",
+        "unmatched_response",      "head_too_large",    "too_many_pipelined"};
+
+inline std::string_view anomaly_name(HttpAnomaly anomaly) {
+  return kHttpAnomalyNames[static_cast<size_t>(anomaly)];
+}
 
 class HttpEventSink {
  public:

@@ -5,12 +5,13 @@
 #include <algorithm>
 
 #include "config/config.h"
-#include "discovery/service_registry.h"
+#include "discovery/service_info.h"
 #include "metrics/self_metrics.h"
 #include "protocols/http/http_client_metrics.h"
 #include "protocols/http/http_server_conversation.h"
 #include "protocols/http/http_server_metrics.h"
 #include "protocols/http/http_user_metrics.h"
+#include "redeye/abi.h"
 
 namespace redeye::http {
 namespace {
@@ -25,7 +26,7 @@ constexpr const char* kResponseNotSeen = "response_not_seen";
 
 // Anomalies that mean one request went unmeasured.
 void count_anomaly(SelfMetrics& self, HttpAnomaly anomaly) {
-  self.http_anomaly(anomaly);
+  self.parse_error(kProtocolLabel, std::string(anomaly_name(anomaly)));
   if (anomaly == HttpAnomaly::kUnmatchedResponse) {
     self.request_not_measured(kProtocolLabel, kRequestNotCaptured);
   } else if (anomaly == HttpAnomaly::kTooManyPipelined) {
@@ -126,20 +127,19 @@ class HttpHandler : public protocols::ProtocolHandler {
  public:
   explicit HttpHandler(const protocols::ProtocolContext& context)
       : self_(context.self),
+        config_(context.config),
         server_metrics_(context.registry, context.config.route_limit,
-                        context.config.server_port_limit, context.self),
+                        context.config.server_port_limit, context.self,
+                        rule_routes(context.config)),
         client_metrics_(context.registry, context.config.server_port_limit, context.self),
-        users_(make_user_metrics(context)) {
-    for (const char* reason : {kRequestNotCaptured, kPipeliningLimit, kResponseNotSeen}) {
-      self_.declare_not_measured(kProtocolLabel, reason);
-    }
-  }
+        users_(make_user_metrics(context)) {}
   std::unique_ptr<protocols::Conversation> open(const protocols::ConnectionInfo& conn) override {
     if (conn.role == protocols::Role::kClient) {
       return std::make_unique<Conversation<ClientSink>>(ClientSink(conn, client_metrics_, self_),
                                                         true);
     }
-    HttpUserMetrics::ServiceUsers* users = users_ ? users_->service(conn.service) : nullptr;
+    HttpUserMetrics::ServiceUsers* users =
+        users_ ? users_->service(conn.service, user_tracking(conn.service)) : nullptr;
     return std::make_unique<Conversation<ServerSink>>(
         ServerSink(conn, server_metrics_, self_, users), false,
         users ? users->identity_headers() : std::vector<std::string>());
@@ -151,6 +151,19 @@ class HttpHandler : public protocols::ProtocolHandler {
   }
 
  private:
+  // The explicit http_route patterns of each services[] rule, by index.
+  static std::vector<RoutePatterns> rule_routes(const Config& config) {
+    std::vector<RoutePatterns> routes;
+    for (const ServiceRule& rule : config.services) routes.emplace_back(rule.routes);
+    return routes;
+  }
+  // The per-user setting of the rule that named `service`, nullptr when no rule did.
+  const UserTracking* user_tracking(const ServiceInfo& service) const {
+    return service.rule && *service.rule < config_.services.size()
+               ? &config_.services[*service.rule].users
+               : nullptr;
+  }
+
   // Per-user counting, when a rule asks for it.
   static std::shared_ptr<HttpUserMetrics> make_user_metrics(
       const protocols::ProtocolContext& context) {
@@ -170,9 +183,29 @@ class HttpHandler : public protocols::ProtocolHandler {
   }
 
   SelfMetrics& self_;
+  const Config& config_;
   HttpServerMetrics server_metrics_;
   HttpClientMetrics client_metrics_;
   std::shared_ptr<HttpUserMetrics> users_;
+};
+
+constexpr std::string_view kNotMeasured[] = {kRequestNotCaptured, kPipeliningLimit,
+                                             kResponseNotSeen};
+constexpr std::string_view kFamilies[] = {
+    "http_server_request_duration_seconds",
+    "http_server_request_body_size_bytes",
+    "http_server_response_body_size_bytes",
+    "http_server_active_requests",
+    "http_client_request_duration_seconds",
+    "http_client_request_body_size_bytes",
+    "http_client_response_body_size_bytes",
+    "redeye_http_server_user_requests_total",
+    "redeye_http_server_user_unidentified_requests_total",
+    "redeye_http_server_user_auth_failures_total",
+    "redeye_http_server_distinct_users",
+    "redeye_http_server_distinct_users_interval_seconds",
+    "redeye_http_server_user_count_error_bound",
+    "redeye_http_route_overflow_total",
 };
 
 }  // namespace
@@ -180,6 +213,13 @@ class HttpHandler : public protocols::ProtocolHandler {
 std::unique_ptr<protocols::ProtocolHandler> make_http_handler(
     const protocols::ProtocolContext& context) {
   return std::make_unique<HttpHandler>(context);
+}
+
+const protocols::ProtocolDescriptor& descriptor() {
+  static constexpr protocols::ProtocolDescriptor kDescriptor{kProtocolLabel,    REDEYE_PROTO_HTTP1,
+                                                             kHttpAnomalyNames, kNotMeasured,
+                                                             kFamilies,         &make_http_handler};
+  return kDescriptor;
 }
 
 }  // namespace redeye::http

@@ -1,5 +1,5 @@
 // HTTP/1.x in the protocol table: server conversations feed http_server_* metrics, client
-// conversations (the same matcher, directions swapped) http_client_* metrics.
+// conversations http_client_* metrics.
 #pragma once
 
 #include <memory>
@@ -10,5 +10,8 @@ namespace redeye::http {
 
 std::unique_ptr<protocols::ProtocolHandler> make_http_handler(
     const protocols::ProtocolContext& context);
+
+// Its row in the protocol table (protocols/registry.cpp).
+const protocols::ProtocolDescriptor& descriptor();
 
 }  // namespace redeye::http

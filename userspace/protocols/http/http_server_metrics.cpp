@@ -42,39 +42,34 @@ struct SeriesKeyHash {
 
 class HttpServerMetrics::Server {
  public:
-  Server(const ServiceInfo& service, metrics::ServicePortLimits::Label port,
-         http::RouteLimiter& routes)
-      : service(&service),
-        identity(identity_of(service)),
+  Server(const ServiceIdentity& service, metrics::ServicePortLimits::Label port,
+         http::RouteLimiter& routes, const http::RoutePatterns* patterns)
+      : identity(service),
         port_label(std::move(port.value)),
         port_overflowed(port.overflowed),
-        routes(&routes) {}
+        routes(&routes),
+        patterns(patterns) {}
 
-  // False when the address of a ServiceInfo that went away was reused for another service.
-  bool same_identity(const ServiceInfo& other) const {
-    return other.name == identity.name && other.service_namespace == identity.service_namespace &&
-           other.instance_id == identity.instance_id;
-  }
-
-  const ServiceInfo* service;
   const ServiceIdentity identity;  // what the cached series are labelled with
   std::string port_label;
   bool port_overflowed;  // port_label is the overflow value
   http::RouteLimiter* routes;
+  const http::RoutePatterns* patterns;  // the naming rule's explicit routes, or nullptr
   std::array<metrics::Gauge*, http::kMethodLabelCount> active{};  // by method index
   std::unordered_map<SeriesKey, Series, SeriesKeyHash> series;
   SeriesKey last_key;  // the most recently used series (keep-alive traffic repeats itself)
   Series* last_series = nullptr;
 };
 
-std::size_t HttpServerMetrics::ServerKeyHash::operator()(const ServerKey& key) const {
-  return std::hash<const void*>()(key.service) * 31 + key.port;
-}
-
 HttpServerMetrics::HttpServerMetrics(metrics::Registry& registry, uint32_t route_limit,
-                                     uint32_t port_limit, SelfMetrics& self)
+                                     uint32_t port_limit, SelfMetrics& self,
+                                     std::vector<http::RoutePatterns> rule_routes)
     : route_limit_(route_limit),
-      self_(self),
+      rule_routes_(std::move(rule_routes)),
+      route_overflows_(self.protocol_counter(
+          "redeye_http_route_overflow_total",
+          "Requests whose route was folded into _OTHER by the per-service route limit.")),
+      port_overflows_(self.server_port_overflows("http")),
       duration_(registry.histogram_family(
           "http_server_request_duration_seconds",
           "Duration of HTTP server requests: from the read of the request's first "
@@ -93,27 +88,22 @@ HttpServerMetrics::~HttpServerMetrics() = default;
 
 HttpServerMetrics::Server& HttpServerMetrics::server(const ServerIdentity& identity) {
   const ServiceInfo& service = identity.service;
-  const ServerKey key{&service, identity.server_port};
-  auto it = servers_.find(key);
-  // A Server whose ServiceInfo went away is used by no connection: one found at a reused
-  // address with other labels is replaced.
-  if (it != servers_.end() && !it->second->same_identity(service)) {
-    servers_.erase(it);
-    it = servers_.end();
-  }
-  if (it == servers_.end()) {
-    const ServiceIdentity labels = identity_of(service);
+  const ServiceIdentity& labels = identity_of(service);
+  auto [it, inserted] = servers_.try_emplace({labels, identity.server_port});
+  if (inserted) {
     auto routes = routes_.try_emplace(labels, route_limit_).first;
-    auto server = std::make_unique<Server>(service, ports_.label(labels, identity.server_port),
-                                           routes->second);
-    it = servers_.emplace(key, std::move(server)).first;
+    const http::RoutePatterns* patterns =
+        service.rule && *service.rule < rule_routes_.size() && !rule_routes_[*service.rule].empty()
+            ? &rule_routes_[*service.rule]
+            : nullptr;
+    it->second = std::make_unique<Server>(labels, ports_.label(labels, identity.server_port),
+                                          routes->second, patterns);
   }
   return *it->second;
 }
 
 void HttpServerMetrics::forget_service(const ServiceIdentity& service) {
-  std::erase_if(servers_,
-                [&service](const auto& entry) { return entry.second->identity == service; });
+  std::erase_if(servers_, [&service](const auto& entry) { return entry.first.first == service; });
   routes_.erase(service);
   ports_.forget(service);
 }
@@ -121,7 +111,7 @@ void HttpServerMetrics::forget_service(const ServiceIdentity& service) {
 metrics::Gauge& HttpServerMetrics::active_gauge(Server& server, std::size_t method) {
   metrics::Gauge*& gauge = server.active[method];
   if (gauge == nullptr) {
-    auto labels = service_labels(*server.service);
+    auto labels = service_labels(server.identity);
     labels.emplace("http_request_method", std::string(http::method_label(method)));
     labels.emplace("server_port", server.port_label);
     gauge = &active_.Add(labels);
@@ -140,24 +130,25 @@ void HttpServerMetrics::request_ended(Server& server, std::string_view method) {
 const std::string& HttpServerMetrics::route_for(Server& server, std::string_view target) {
   http::RouteLimiter& limiter = *server.routes;
   const size_t overflowed_before = limiter.overflowed();
-  auto explicit_route = server.service->routes.match(target);
+  auto explicit_route = server.patterns ? server.patterns->match(target) : std::nullopt;
   const std::string& route =
       limiter.admit(explicit_route ? *explicit_route : http::normalize_route(target));
-  if (limiter.overflowed() != overflowed_before) self_.route_overflowed();
+  if (limiter.overflowed() != overflowed_before)
+    route_overflows_.fetch_add(1, std::memory_order_relaxed);
   return route;
 }
 
 void HttpServerMetrics::record(Server& server, const http::HttpExchange& exchange) {
   const std::size_t method = http::canonical_method_index(exchange.request.method);
   const std::string& route = route_for(server, exchange.request.target);
-  if (server.port_overflowed) self_.server_port_overflowed(PortOverflow::kHttp);
+  if (server.port_overflowed) port_overflows_.fetch_add(1, std::memory_order_relaxed);
   const SeriesKey key{&route, exchange.status_code, static_cast<uint32_t>(method)};
   Series* series = server.last_series;
   if (series == nullptr || !(server.last_key == key)) {
     auto it = server.series.find(key);
     if (it == server.series.end()) {
       const std::string status = std::to_string(exchange.status_code);
-      auto labels = service_labels(*server.service);
+      auto labels = service_labels(server.identity);
       labels.emplace("http_request_method", std::string(http::method_label(method)));
       labels.emplace("http_route", route);
       labels.emplace("http_response_status_code", status);

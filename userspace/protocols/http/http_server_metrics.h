@@ -13,12 +13,13 @@
 #include <unordered_map>
 #include <utility>
 
-#include "discovery/service_registry.h"
+#include "discovery/service_info.h"
 #include "metrics/port_limits.h"
 #include "metrics/self_metrics.h"
 #include "metrics/single_writer.h"
 #include "protocols/http/http_events.h"
 #include "protocols/http/http_route.h"
+#include "protocols/http/route_patterns.h"
 
 namespace redeye {
 
@@ -30,14 +31,16 @@ struct ServerIdentity {
 
 class HttpServerMetrics {
  public:
+  // `rule_routes[i]`: the explicit http_route patterns of Config::services[i], for services
+  // that rule named (ServiceInfo::rule).
   HttpServerMetrics(metrics::Registry& registry, uint32_t route_limit, uint32_t port_limit,
-                    SelfMetrics& self);
+                    SelfMetrics& self, std::vector<http::RoutePatterns> rule_routes = {});
   ~HttpServerMetrics();
   HttpServerMetrics(const HttpServerMetrics&) = delete;
   HttpServerMetrics& operator=(const HttpServerMetrics&) = delete;
 
-  // The cached series of one server. A reference stays valid as long as this object; use it
-  // only while the ServiceInfo it was obtained for is alive (e.g. for one connection).
+  // The cached series of one server (service identity and port). A reference stays valid
+  // until forget_service() of its service.
   class Server;
   Server& server(const ServerIdentity& server);
 
@@ -54,25 +57,18 @@ class HttpServerMetrics {
   void forget_service(const ServiceIdentity& service);
 
  private:
-  struct ServerKey {
-    const ServiceInfo* service;
-    uint16_t port;
-    bool operator==(const ServerKey&) const = default;
-  };
-  struct ServerKeyHash {
-    std::size_t operator()(const ServerKey& key) const;
-  };
-
   metrics::Gauge& active_gauge(Server& server, std::size_t method);
   const std::string& route_for(Server& server, std::string_view target);
 
   uint32_t route_limit_;
-  SelfMetrics& self_;
+  std::vector<http::RoutePatterns> rule_routes_;
+  std::atomic<uint64_t>& route_overflows_;
+  std::atomic<uint64_t>& port_overflows_;
   metrics::Family<metrics::Histogram>& duration_;
   metrics::Family<metrics::Histogram>& request_body_;
   metrics::Family<metrics::Histogram>& response_body_;
   metrics::Family<metrics::Gauge>& active_;
-  std::unordered_map<ServerKey, std::unique_ptr<Server>, ServerKeyHash> servers_;
+  std::map<std::pair<ServiceIdentity, uint16_t>, std::unique_ptr<Server>> servers_;
   std::map<ServiceIdentity, http::RouteLimiter> routes_;  // per service
   metrics::ServicePortLimits ports_;
 };

@@ -255,15 +255,16 @@ HttpUserMetrics::HttpUserMetrics(std::string hash_key, SelfMetrics& self, Clock 
 
 HttpUserMetrics::~HttpUserMetrics() = default;
 
-HttpUserMetrics::ServiceUsers* HttpUserMetrics::service(const ServiceInfo& service) {
-  if (service.rule == nullptr || !service.rule->users.enabled()) return nullptr;
+HttpUserMetrics::ServiceUsers* HttpUserMetrics::service(const ServiceInfo& service,
+                                                        const UserTracking* tracking) {
+  if (tracking == nullptr || !tracking->enabled()) return nullptr;
   std::string key = series_key(service, {});
   std::lock_guard lock(mutex_);
   auto it = services_.find(key);
   if (it == services_.end()) {
     it = services_
-             .emplace(std::move(key), std::make_shared<ServiceUsers>(service, service.rule->users,
-                                                                     key_, self_, clock_))
+             .emplace(std::move(key),
+                      std::make_shared<ServiceUsers>(service, *tracking, key_, self_, clock_))
              .first;
   }
   return it->second.get();

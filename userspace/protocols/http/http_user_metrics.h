@@ -28,7 +28,7 @@
 #include <vector>
 
 #include "config/config.h"
-#include "discovery/service_registry.h"
+#include "discovery/service_info.h"
 #include "metrics/hyperloglog.h"
 #include "metrics/self_metrics.h"
 #include "metrics/space_saving.h"
@@ -164,9 +164,10 @@ class HttpUserMetrics : public prometheus::Collectable {
     UserTracker tracker_;
   };
 
-  // The users of `service`, created on first use; nullptr when its rule does not track users.
-  // Instances with the same name, namespace and instance id share one.
-  ServiceUsers* service(const ServiceInfo& service);
+  // The users of `service`, created on first use; nullptr when `tracking` (the per-user
+  // setting of the rule that named it, nullptr when no rule did) is off. Instances with the
+  // same name, namespace and instance id share one.
+  ServiceUsers* service(const ServiceInfo& service, const UserTracking* tracking);
   // Stops exporting the users of `service` (no connection of it is open). Thread-safe.
   void forget_service(const ServiceIdentity& service);
 

@@ -9,7 +9,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "discovery/service_registry.h"
+#include "discovery/service_info.h"
 #include "metrics/port_limits.h"
 #include "metrics/self_metrics.h"
 #include "metrics/single_writer.h"
@@ -45,7 +45,7 @@ class PostgresMetrics {
   void forget_service(const ServiceIdentity& service);
 
  private:
-  SelfMetrics& self_;
+  std::atomic<uint64_t>& port_overflows_;
   metrics::ServicePortLimits client_ports_;
   metrics::ServicePortLimits server_ports_;
   metrics::Family<metrics::Histogram>& client_;

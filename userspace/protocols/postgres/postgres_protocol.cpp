@@ -5,10 +5,11 @@
 #include <vector>
 
 #include "config/config.h"
-#include "discovery/service_registry.h"
+#include "discovery/service_info.h"
 #include "metrics/self_metrics.h"
 #include "protocols/postgres/pg_conversation.h"
 #include "protocols/postgres/postgres_metrics.h"
+#include "redeye/abi.h"
 
 namespace redeye::postgres {
 namespace {
@@ -80,14 +81,7 @@ class PostgresHandler : public protocols::ProtocolHandler {
  public:
   explicit PostgresHandler(const protocols::ProtocolContext& context)
       : self_(context.self),
-        metrics_(context.registry, context.config.server_port_limit, context.self) {
-    // Every kind is shown from the start, at zero: alerts can rely on the series.
-    for (std::string_view kind : kPgAnomalyNames) {
-      self_.parse_error(kProtocolLabel, std::string(kind), 0);
-    }
-    self_.declare_not_measured(kProtocolLabel, kNotCaptured);
-    self_.declare_not_measured(kProtocolLabel, kResponseNotSeen);
-  }
+        metrics_(context.registry, context.config.server_port_limit, context.self) {}
   std::unique_ptr<protocols::Conversation> open(const protocols::ConnectionInfo& conn) override {
     return std::make_unique<Conversation>(conn, metrics_, self_);
   }
@@ -98,11 +92,22 @@ class PostgresHandler : public protocols::ProtocolHandler {
   PostgresMetrics metrics_;
 };
 
+constexpr std::string_view kNotMeasured[] = {kNotCaptured, kResponseNotSeen};
+constexpr std::string_view kFamilies[] = {"db_client_operation_duration_seconds",
+                                          "db_server_operation_duration_seconds"};
+
 }  // namespace
 
 std::unique_ptr<protocols::ProtocolHandler> make_postgres_handler(
     const protocols::ProtocolContext& context) {
   return std::make_unique<PostgresHandler>(context);
+}
+
+const protocols::ProtocolDescriptor& descriptor() {
+  static constexpr protocols::ProtocolDescriptor kDescriptor{
+      kProtocolLabel, REDEYE_PROTO_POSTGRES, kPgAnomalyNames, kNotMeasured,
+      kFamilies,      &make_postgres_handler};
+  return kDescriptor;
 }
 
 }  // namespace redeye::postgres

@@ -11,4 +11,7 @@ namespace redeye::postgres {
 std::unique_ptr<protocols::ProtocolHandler> make_postgres_handler(
     const protocols::ProtocolContext& context);
 
+// Its row in the protocol table (protocols/registry.cpp).
+const protocols::ProtocolDescriptor& descriptor();
+
 }  // namespace redeye::postgres
