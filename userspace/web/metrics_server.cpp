@@ -218,7 +218,7 @@ void MetricsServer::accept_ready(Clock::time_point now) {
     const ConnectionLimits::Id id = next_id_++;
     const ConnectionLimits::Admission admission = limits_.admit(id, client_key(peer), now);
     for (const auto& [victim, reason] : admission.to_close) close_connection(victim, reason);
-    if (!admission.admitted) {
+    if (!admission.admitted()) {
       close(fd);
       stats_.closed(*admission.refused_reason);
       continue;
