@@ -30,11 +30,13 @@ constexpr size_t kReservedFds = 256;
 // After EMFILE/ENFILE with nothing to close: wait before accepting again (no busy loop).
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
-// Raises RLIMIT_NOFILE's soft limit toward the hard one so that `wanted` connections fit;
-// returns how many connections fit.
-size_t fit_fd_limit(size_t wanted) {
+// `limits` with the total cap fitted to the process's open-files limit: RLIMIT_NOFILE's soft
+// limit is raised toward the hard one so that max_connections fit, else the cap is lowered to
+// what fits.
+ConnectionPolicy fit_fd_limit(ConnectionPolicy limits) {
+  const size_t wanted = limits.max_connections;
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return limits;
   const rlim_t need = wanted + kReservedFds;
   if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < need) {
     const rlim_t raised = limit.rlim_max == RLIM_INFINITY ? need : std::min(limit.rlim_max, need);
@@ -42,19 +44,14 @@ size_t fit_fd_limit(size_t wanted) {
     want.rlim_cur = raised;
     if (setrlimit(RLIMIT_NOFILE, &want) == 0) limit.rlim_cur = raised;
   }
-  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= need) return wanted;
+  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= need) return limits;
   const size_t fit =
       limit.rlim_cur > 2 * kReservedFds ? limit.rlim_cur - kReservedFds : limit.rlim_cur / 2;
   spdlog::warn(
       "metrics endpoint: the open-files limit ({}) allows {} connections, not {}: "
       "raise LimitNOFILE / ulimit -n to {}",
       limit.rlim_cur, fit, wanted, need);
-  return fit;
-}
-
-// `limits` with the total cap lowered to what the process's open-files limit allows.
-ConnectionPolicy fit_fd_limit(ConnectionPolicy limits) {
-  limits.max_connections = fit_fd_limit(limits.max_connections);
+  limits.max_connections = fit;
   return limits;
 }
 
