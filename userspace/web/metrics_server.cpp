@@ -114,6 +114,14 @@ int listen_on(const std::string& listen, uint16_t& port_out) {
                     " (pick another with --listen HOST:PORT)");
 }
 
+// Adds `fd` to (or changes it in) the epoll set, waiting for `events`, tagged `id`.
+void watch_fd(int epoll_fd, int op, int fd, uint32_t events, ConnectionLimits::Id id) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.u64 = id;
+  epoll_ctl(epoll_fd, op, fd, &ev);
+}
+
 int fcntl_nonblock(int fd) {
   const int flags = fcntl(fd, F_GETFL);
   return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
@@ -140,12 +148,8 @@ MetricsServer::MetricsServer(const ServerOptions& options, const ConnectionPolic
     }
     throw ServerError("listen: cannot serve metrics on " + options.listen + ": " + why);
   }
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = kListenId;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
-  ev.data.u64 = kWakeId;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  watch_fd(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, EPOLLIN, kListenId);
+  watch_fd(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, EPOLLIN, kWakeId);
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -185,10 +189,7 @@ void MetricsServer::loop() {
     }
     if (accept_paused_until_ && *accept_paused_until_ <= now) {
       accept_paused_until_.reset();
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      ev.data.u64 = kListenId;
-      epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+      watch_fd(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, EPOLLIN, kListenId);
     }
     for (const auto& [id, reason] : limits_.expired(now)) close_connection(id, reason);
   }
@@ -206,9 +207,7 @@ void MetricsServer::accept_ready(Clock::time_point now) {
         // The fd limit is shared with the rest of the agent: pause accepting for a moment
         // rather than spin on a listening socket that stays readable.
         accept_paused_until_ = now + kAcceptPause;
-        epoll_event ev{};
-        ev.data.u64 = kListenId;
-        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+        watch_fd(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, 0, kListenId);
       }
       return;  // EAGAIN: all accepted
     }
@@ -223,10 +222,7 @@ void MetricsServer::accept_ready(Clock::time_point now) {
     open_.emplace(id, Open{std::make_unique<HttpConnection>(fd, tls_ ? tls_->get() : nullptr),
                            HttpConnection::Wait::kRead});
     stats_.set_open(open_.size());
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = id;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    watch_fd(epoll_fd_, EPOLL_CTL_ADD, fd, EPOLLIN, id);
   }
 }
 
@@ -249,10 +245,8 @@ void MetricsServer::watch(ConnectionLimits::Id id, HttpConnection::Wait wait) {
   Open& open = open_.at(id);
   if (open.waiting == wait) return;
   open.waiting = wait;
-  epoll_event ev{};
-  ev.events = wait == HttpConnection::Wait::kWrite ? EPOLLOUT : EPOLLIN;
-  ev.data.u64 = id;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, open.connection->fd(), &ev);
+  watch_fd(epoll_fd_, EPOLL_CTL_MOD, open.connection->fd(),
+           wait == HttpConnection::Wait::kWrite ? EPOLLOUT : EPOLLIN, id);
 }
 
 void MetricsServer::close_connection(ConnectionLimits::Id id, std::optional<CloseReason> reason) {
