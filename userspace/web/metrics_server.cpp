@@ -260,12 +260,13 @@ void MetricsServer::close_connection(ConnectionLimits::Id id, std::optional<Clos
 
 std::string MetricsServer::answer(const std::optional<EndpointRequest>& request) const {
   const Response r = respond(request);
-  std::ostringstream out;
-  out << "HTTP/1.1 " << r.status << ' ' << reason_phrase(r.status)
-      << "\r\nContent-Type: " << r.content_type << "\r\nContent-Length: " << r.body.size() << "\r\n"
-      << r.extra_headers << "Connection: close\r\n\r\n"
-      << r.body;
-  return out.str();
+  std::string out = "HTTP/1.1 " + std::to_string(r.status) + ' ' + reason_phrase(r.status) +
+                    "\r\nContent-Type: " + r.content_type +
+                    "\r\nContent-Length: " + std::to_string(r.body.size()) + "\r\n" +
+                    r.extra_headers + "Connection: close\r\n\r\n";
+  out.reserve(out.size() + r.body.size());
+  out += r.body;  // the one copy of the body
+  return out;
 }
 
 Response MetricsServer::respond(const std::optional<EndpointRequest>& request) const {
