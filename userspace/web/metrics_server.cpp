@@ -221,7 +221,6 @@ void MetricsServer::accept_ready(Clock::time_point now) {
     }
     open_.emplace(id, Open{std::make_unique<HttpConnection>(fd, tls_ ? tls_->get() : nullptr),
                            HttpConnection::Wait::kRead});
-    stats_.set_open(open_.size());
     watch_fd(epoll_fd_, EPOLL_CTL_ADD, fd, EPOLLIN, id);
   }
 }
@@ -255,10 +254,12 @@ void MetricsServer::close_connection(ConnectionLimits::Id id, std::optional<Clos
   if (it == open_.end()) return;
   if (reason) stats_.closed(*reason);  // counted before the client can see the close
   open_.erase(it);                     // closes the fd, which leaves the epoll set with it
-  stats_.set_open(open_.size());
 }
 
-std::string MetricsServer::answer(const std::optional<EndpointRequest>& request) const {
+std::string MetricsServer::answer(const std::optional<EndpointRequest>& request) {
+  // The open-connections gauge is read only by an answer: set here, from open_ itself (this
+  // is the loop's thread), rather than after every accept and close.
+  stats_.set_open(open_.size());
   const Response r = respond(request);
   std::string out = "HTTP/1.1 " + std::to_string(r.status) + ' ' + reason_phrase(r.status) +
                     "\r\nContent-Type: " + r.content_type +
