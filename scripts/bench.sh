@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # HTTP server overhead benchmark: nginx saturated by wrk, with no agent, with
-# `redeye run --bench-empty-probes` and with the full agent, alternated.
+# `redeye run --bench-empty-probes` and with the full agent (and, with REDEYE_BASELINE, the full
+# agent of a second build), alternated.
 #
 #   sudo scripts/bench.sh [--write]        --write: update docs/BENCHMARKS.md
 #
@@ -10,6 +11,10 @@
 #   PIN=0        do not pin nginx/wrk to CPUs 0/1 (default: pin when >= 2 CPUs)
 #   REDEYE_IO_HOOKS=syscalls  measure the syscall-tracepoint fallback (default: auto)
 #   REDEYE       use this redeye binary instead of building one
+#   REDEYE_BASELINE=/path/to/old/redeye  add the arm "baseline": the full agent (same flags)
+#                from this second binary, alternated with the others in every round and
+#                reported with the same figures, plus this build / baseline ratios per round
+#                (median, 95 % interval, "too noisy to tell" when it contains 1)
 #   BUILD_DIR    as in build.sh
 # Markdown goes to stdout, progress to stderr. See scripts/bench_http.py.
 set -euo pipefail

@@ -10,12 +10,16 @@ does not favour one arm):
   empty  `redeye run --bench-empty-probes`: the same probes attached, every
          program returns at once: the tracepoint floor of this machine
   full   `redeye run`: the full agent
+  baseline  (only with REDEYE_BASELINE=/path/to/old/redeye) the full agent, same flags, from
+         that second binary: two builds compared in one alternated run
 
 Reported: median requests/s per arm and its ratio to `none`; for the full
 agent the CPU it used per request (utime+stime from /proc/<pid>/stat over
 the wrk run / requests wrk completed), VmRSS at the end of the run, the
 memlock of its BPF maps (/proc/<pid>/fdinfo) and the sum of
-redeye_events_dropped_total.
+redeye_events_dropped_total. With a baseline arm the same figures for it, and
+the full agent against the baseline: the median of per-round ratios, its 95 %
+bootstrap interval, and "too noisy to tell" when that interval contains 1.
 
 Pinning (default when the machine has >= 2 CPUs, PIN=0 disables): nginx on
 CPU 0, wrk on CPU 1, the agent unpinned. On a 2-core VM this keeps nginx and
@@ -47,12 +51,18 @@ import harness as h  # noqa: E402
 h.LOG_STREAM = sys.stderr  # stdout carries only the Markdown
 
 SECTION = "HTTP server benchmark"
-ARMS = ("none", "empty", "full")
+# REDEYE_BASELINE: a second (older) redeye binary; adds the arm "baseline", the full agent run
+# from it, alternated with the others in every round.
+BASELINE = os.environ.get("REDEYE_BASELINE") or None
+ARMS = ("none", "empty", "full") + (("baseline",) if BASELINE else ())
 ARM_TITLE = {
     "none": "no agent",
     "empty": "`redeye run --bench-empty-probes`",
     "full": "`redeye run` (full agent)",
+    "baseline": "`redeye run` (baseline: REDEYE_BASELINE, full agent)",
 }
+AGENT_ARMS = ("full", "baseline")  # the full agent, from --redeye or from REDEYE_BASELINE
+COUNT_WORDS = {1: "one", 2: "two", 3: "three", 4: "four", 5: "five"}
 BARS = dict(ratio=0.93, cpu_us=5.0, rss_mib=64.0, drops=0)
 
 
@@ -136,13 +146,18 @@ class CpuSnapshot:
         return (b.steal - a.steal) / seconds * 100.0
 
 
+def arm_binary(arm, args):
+    """The redeye binary an arm runs: the baseline arm runs REDEYE_BASELINE's."""
+    return args.baseline if arm == "baseline" else args.redeye
+
+
 def run_arm(arm, args, nginx, pin, clk_tck):
     res = dict(arm=arm)
     agent = None
     try:
         if arm != "none":
             extra = ["--bench-empty-probes"] if arm == "empty" else []
-            agent = h.Agent(args.redeye, args=extra, log_level="warn")
+            agent = h.Agent(arm_binary(arm, args), args=extra, log_level="warn")
             agent.start(timeout=30)
             time.sleep(1.0)  # let attach-time work finish
             t0 = h.proc_cpu_ticks(agent.pid)
@@ -254,7 +269,7 @@ def markdown(args, results, pin, started, load_before):
     lines.append(f"- Server: nginx {nginx_version()}, `worker_processes 1`, `access_log off`, "
                  f"`location / {{ return 200 \"ok\"; }}` on 127.0.0.1")
     lines.append(f"- Load: `wrk -t1 -c{args.connections} -d{args.duration}s`, {args.rounds} rounds, "
-                 "the three arms alternated (order rotated each round)")
+                 f"the {COUNT_WORDS.get(len(ARMS), len(ARMS))} arms alternated (order rotated each round)")
     lines.append("- Pinning: " + ("nginx on CPU 0, wrk on CPU 1, agent unpinned (taskset)"
                                   if pin else "none"))
     lines.append("- `empty` arm: same probes attached, programs return immediately: "
@@ -289,28 +304,50 @@ def markdown(args, results, pin, started, load_before):
                      f"{spread:.1%} | {other:.0f}% | {rounds} |")
     lines.append("")
 
-    full = by["full"]
-    if full:
-        ratio = med["full"] / base if base else float("nan")
-        cpu = statistics.median(r["cpu_us_per_req"] for r in full)
-        rss = max(r["rss_mib"] for r in full)
-        bpf = max(r["bpf_mib"] for r in full)
-        nmaps = max(r["bpf_maps"] for r in full)
-        drops_known = all(r["drops"] is not None for r in full)
-        drops = sum(r["drops"] or 0 for r in full)
-        errors = sum(r["errors"] for r in results)
-        empty_cpu = [r["cpu_us_per_req"] for r in by["empty"]]
-        lines.append("Full agent:")
+    errors = sum(r["errors"] for r in results)
+    empty_cpu = [r["cpu_us_per_req"] for r in by["empty"]]
+    for arm in AGENT_ARMS:
+        if arm in by and by[arm]:
+            lines += agent_table(arm, by[arm], med, base, paired, errors, empty_cpu)
+    if by.get("full") and by.get("baseline"):
+        lines += baseline_comparison(results, "rps", [("agent CPU per request", "cpu_us_per_req")])
+    lines.append("CPU per request = (utime+stime of the agent over the wrk run, "
+                 "from /proc/<pid>/stat) / requests wrk completed. Only nginx's side is "
+                 "parsed: under the embedded default configuration wrk is not a service "
+                 "(no listening socket), so its reads and writes stop at the kernel's "
+                 "process filter. In-kernel "
+                 "probe time is charged to nginx and wrk (syscall context) and shows up as "
+                 "lower throughput, not as agent CPU. \"Other processes' CPU\" is machine "
+                 "user+system time not used by nginx, wrk or the agent, in % of one CPU. "
+                 "When the spread of the no-agent arm is larger than the gap between "
+                 "arms, the ratios are within this machine's run-to-run noise.")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def agent_table(arm, runs, med, base, paired, errors, empty_cpu):
+    """The full agent's table (arm "full", or "baseline": the same agent from REDEYE_BASELINE)."""
+    lines = []
+    if runs:
+        ratio = med[arm] / base if base else float("nan")
+        cpu = statistics.median(r["cpu_us_per_req"] for r in runs)
+        rss = max(r["rss_mib"] for r in runs)
+        bpf = max(r["bpf_mib"] for r in runs)
+        nmaps = max(r["bpf_maps"] for r in runs)
+        drops_known = all(r["drops"] is not None for r in runs)
+        drops = sum(r["drops"] or 0 for r in runs)
+        lines.append("Full agent:" if arm == "full" else
+                     f"Baseline (full agent from REDEYE_BASELINE=`{BASELINE}`):")
         lines.append("")
         lines.append("| measure | value | bar | |")
         lines.append("|---|---:|---:|---|")
         lines.append(f"| throughput vs no agent (median/median) | {ratio:.3f} | >= {BARS['ratio']} | "
                      f"{verdict(ratio >= BARS['ratio'])} |")
-        paired_full = statistics.median(paired["full"]) if paired.get("full") else float("nan")
+        paired_full = statistics.median(paired[arm]) if paired.get(arm) else float("nan")
         lines.append(f"| throughput vs no agent (median of per-round ratios) | {paired_full:.3f} | "
                      f">= {BARS['ratio']} | {verdict(paired_full >= BARS['ratio'])} |")
         lines.append(f"| 95 % bootstrap interval of that median (this machine's noise) | "
-                     f"{interval_text(paired['full'])} | | |")
+                     f"{interval_text(paired[arm])} | | |")
         lines.append(f"| agent CPU per request (median over rounds) | {cpu:.2f} µs | "
                      f"<= {BARS['cpu_us']:.0f} µs | {verdict(cpu <= BARS['cpu_us'])} |")
         lines.append(f"| agent RSS at the end of a run (max) | {rss:.1f} MiB | "
@@ -325,18 +362,48 @@ def markdown(args, results, pin, started, load_before):
         lines.append(f"| wrk socket errors + non-2xx, all arms | {errors} | 0 | "
                      f"{verdict(errors == 0)} |")
         lines.append("")
-    lines.append("CPU per request = (utime+stime of the agent over the wrk run, "
-                 "from /proc/<pid>/stat) / requests wrk completed. Only nginx's side is "
-                 "parsed: under the embedded default configuration wrk is not a service "
-                 "(no listening socket), so its reads and writes stop at the kernel's "
-                 "process filter. In-kernel "
-                 "probe time is charged to nginx and wrk (syscall context) and shows up as "
-                 "lower throughput, not as agent CPU. \"Other processes' CPU\" is machine "
-                 "user+system time not used by nginx, wrk or the agent, in % of one CPU. "
-                 "When the spread of the no-agent arm is larger than the gap between "
-                 "arms, the ratios are within this machine's run-to-run noise.")
+    return lines
+
+
+def full_over_baseline(results, key):
+    """Per round: the full agent's results[i][key] / the baseline arm's of the same round."""
+    out = []
+    for rnd in sorted({r["round"] for r in results}):
+        runs = {r["arm"]: r for r in results if r["round"] == rnd}
+        if "full" in runs and "baseline" in runs and runs["baseline"].get(key):
+            out.append(runs["full"][key] / runs["baseline"][key])
+    return out
+
+
+def compared(values, higher_is_better):
+    """The verdict on per-round ratios this build / baseline: "too noisy to tell" when the 95 %
+    bootstrap interval of their median contains 1, else which build is better."""
+    lo, hi = median_interval(values)
+    if math.isnan(lo):
+        return "n/a"
+    if lo <= 1.0 <= hi:
+        return "too noisy to tell"
+    return "this build better" if (lo > 1.0) == higher_is_better else "baseline better"
+
+
+def baseline_comparison(results, key, costs, extra_rows=()):
+    """The full agent (this build) against the baseline arm, paired per round like the no-agent
+    ratios: throughput (`key`, higher is better) and each of `costs` ((title, key), lower is
+    better), each with the median of the per-round ratios, its 95 % bootstrap interval and a
+    verdict. `extra_rows`: further finished table rows."""
+    lines = ["Full agent vs baseline (this build / REDEYE_BASELINE, ratios paired per round):", ""]
+    lines.append("| measure | this build / baseline (median of per-round ratios) | "
+                 "95 % bootstrap interval | verdict |")
+    lines.append("|---|---:|---:|---|")
+    rows = [("throughput", key, True)] + [(title, k, False) for title, k in costs]
+    for title, k, higher_is_better in rows:
+        vals = full_over_baseline(results, k)
+        med = statistics.median(vals) if vals else float("nan")
+        lines.append(f"| {title} | {med:.3f} | {interval_text(vals)} | "
+                     f"{compared(vals, higher_is_better)} |")
+    lines += list(extra_rows)
     lines.append("")
-    return "\n".join(lines)
+    return lines
 
 
 def write_section(path, section):
@@ -397,6 +464,10 @@ def main():
         return 1
     if args.rounds < 1 or args.duration < 1:
         print("bench: ROUNDS and D must be >= 1", file=sys.stderr)
+        return 1
+    args.baseline = BASELINE
+    if args.baseline and not os.access(args.baseline, os.X_OK):
+        print(f"bench: REDEYE_BASELINE={args.baseline} is not an executable", file=sys.stderr)
         return 1
     for tool in (h.NGINX, h.WRK):
         if not os.access(tool, os.X_OK):

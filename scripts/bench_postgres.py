@@ -12,6 +12,9 @@ every round so slow drift of the machine does not favour one arm):
   full   `redeye run` with a config naming pgbench ("shop-app") and postgres ("shop-db"):
          every statement is parsed twice, from the client's and from the server's side
   server (only with ARMS=...,server) the full agent following postgres alone (server side)
+  baseline  (only with REDEYE_BASELINE=/path/to/old/redeye; in the default ARMS then) the full
+         agent, same flags and config, from that second binary: two builds compared in one
+         alternated run
 
 pgbench gets its script through a FIFO and is released only once the agent follows it, so
 its connections are measured from their first byte (in the other arms at once).
@@ -20,6 +23,9 @@ Reported: median transactions/s per arm and the ratio full/none (bar >= 0.95); f
 agent the CPU it used per query (utime+stime from /proc/<pid>/stat over the run / SQL
 statements pgbench completed, 7 per transaction), VmRSS at the end, the operations it
 counted (client + server side) against what pgbench ran, and redeye_events_dropped_total.
+With a baseline arm the same figures for it (and its own bpf_stats profile run), and the full
+agent against the baseline: the median of per-round ratios, its 95 % bootstrap interval, and
+"too noisy to tell" when that interval contains 1.
 
 Pinning (default when the machine has >= 2 CPUs, PIN=0 disables): postgres on CPU 0,
 pgbench on CPU 1, the agent unpinned.
@@ -52,11 +58,16 @@ import bench_http  # noqa: E402  (write_section, cpu_model, loadavg, paired_rati
 h.LOG_STREAM = sys.stderr  # stdout carries only the Markdown
 
 SECTION = "PostgreSQL benchmark"
-ALL_ARMS = ("none", "empty", "full", "server")
-ARMS = tuple(a for a in os.environ.get("ARMS", "none,empty,full").split(",") if a in ALL_ARMS)
+ALL_ARMS = ("none", "empty", "full", "server", "baseline")
+BASELINE = bench_http.BASELINE  # REDEYE_BASELINE: a second (older) redeye binary
+ARMS_ASKED = os.environ.get("ARMS") or ("none,empty,full" + (",baseline" if BASELINE else ""))
+ARMS = tuple(a for a in ARMS_ASKED.split(",") if a in ALL_ARMS)
 ARM_TITLE = {"none": "no agent", "empty": "`redeye run --bench-empty-probes`",
              "full": "`redeye run` (full agent, client + server side)",
-             "server": "`redeye run` following postgres only (server side)"}
+             "server": "`redeye run` following postgres only (server side)",
+             "baseline": "`redeye run` (baseline: REDEYE_BASELINE, full agent, client + server "
+                         "side)"}
+AGENT_ARMS = ("full", "baseline")  # the full agent, from --redeye or from REDEYE_BASELINE
 BARS = dict(ratio=0.95)
 STATEMENTS_PER_TX = sum(pgt.TPCB_OPS.values())
 
@@ -179,13 +190,13 @@ def run_arm(arm, args, pg, workdir, script, pin, clk_tck, bpf_stats=False):
                     text = text.replace('exe: "*/pgbench"', 'exe: "/nonexistent/pgbench"')
                 f.write(text)
             extra = ["--bench-empty-probes"] if arm == "empty" else []
-            agent = h.Agent(args.redeye, args=["--config", config] + extra, log_level="warn",
-                            workdir=workdir)
+            agent = h.Agent(bench_http.arm_binary(arm, args), args=["--config", config] + extra,
+                            log_level="warn", workdir=workdir)
             agent.start(timeout=30)
             if args.agent_cpu is not None:  # all of its threads
                 subprocess.run(["taskset", "-a", "-p", "-c", str(args.agent_cpu), str(agent.pid)],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
-            if arm in ("full", "server"):
+            if arm in ("full", "server", "baseline"):
                 pgt.wait_for_service(agent, "shop-db")
             time.sleep(1.0)  # let attach-time work finish
             ops0 = counted_ops(agent.scrape(), pg.port)
@@ -194,7 +205,7 @@ def run_arm(arm, args, pg, workdir, script, pin, clk_tck, bpf_stats=False):
         if pin:
             subprocess.run(["taskset", "-p", "-c", "1", str(bench.proc.pid)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=10)
-        if arm == "full":  # (empty programs see no process events: nothing to wait for)
+        if arm in AGENT_ARMS:  # (empty programs see no process events: nothing to wait for)
             pgt.wait_for_service(agent, "shop-app")
         if agent is not None:
             t0 = h.proc_cpu_ticks(agent.pid)
@@ -231,7 +242,7 @@ def run_arm(arm, args, pg, workdir, script, pin, clk_tck, bpf_stats=False):
             res["cpu_us_per_query"] = res["cpu_s"] * 1e6 / queries
             res["rss_mib"] = h.proc_rss_kib(agent.pid) / 1024.0
             # Let the last events drain, then compare what was counted with what ran.
-            want = {"full": 2 * queries, "server": queries}.get(arm, 0)
+            want = {"full": 2 * queries, "baseline": 2 * queries, "server": queries}.get(arm, 0)
             deadline = time.monotonic() + 10
             while True:
                 m = agent.scrape()
@@ -255,6 +266,91 @@ def run_arm(arm, args, pg, workdir, script, pin, clk_tck, bpf_stats=False):
         if agent is not None:
             agent.stop()
     return res
+
+
+PROFILE_ARM = {"full": "profile", "baseline": "profile-baseline"}  # their bpf_stats runs
+
+
+def bpf_ns_per_tx(profile):
+    """BPF program time per transaction (ns) of a bpf_stats profile run."""
+    return sum(t for t, _ in profile["bpf"].values()) / max(profile["tx"], 1)
+
+
+def agent_table(arm, by, med, base, paired, results, empty_cpu):
+    """The full agent's table (arm "full", or "baseline": the same agent from REDEYE_BASELINE)."""
+    lines = []
+    runs = by.get(arm, [])
+    if runs:
+        ratio = med[arm] / base if base else float("nan")
+        paired_full = statistics.median(paired[arm]) if paired.get(arm) else float("nan")
+        cpu = statistics.median(r["cpu_us_per_query"] for r in runs)
+        rss = max(r["rss_mib"] for r in runs)
+        drops_known = all(r["drops"] is not None for r in runs)
+        drops = sum(r["drops"] or 0 for r in runs)
+        exact = all(r["counted"] == r["expected"] for r in runs)
+        counted = ", ".join(f"{r['counted']:,.0f}/{r['expected']:,}" for r in runs)
+        perr = sum(r["parse_errors"] for r in runs)
+        failed = sum(r["failed"] for r in results)
+        lines.append("Full agent:" if arm == "full" else
+                     f"Baseline (full agent from REDEYE_BASELINE=`{BASELINE}`):")
+        lines.append("")
+        lines.append("| measure | value | bar | |")
+        lines.append("|---|---:|---:|---|")
+        lines.append(f"| throughput vs no agent (median/median) | {ratio:.3f} | "
+                     f">= {BARS['ratio']} | {bench_http.verdict(ratio >= BARS['ratio'])} |")
+        lines.append(f"| throughput vs no agent (median of per-round ratios) | {paired_full:.3f} | "
+                     f">= {BARS['ratio']} | {bench_http.verdict(paired_full >= BARS['ratio'])} |")
+        lines.append(f"| 95 % bootstrap interval of that median (this machine's noise) | "
+                     f"{bench_http.interval_text(paired[arm])} | | |")
+        lines.append(f"| agent CPU per query (median over rounds; both sides parsed) | "
+                     f"{cpu:.2f} µs | | |")
+        lines.append(f"| agent CPU per transaction (7 queries) | {cpu * STATEMENTS_PER_TX:.1f} µs "
+                     "| | |")
+        lines.append(f"| agent RSS at the end of a run (max) | {rss:.1f} MiB | | |")
+        if by.get("server") and base:
+            srv_cpu = statistics.median(r["cpu_us_per_query"] for r in by["server"])
+            lines.append(f"| for reference: postgres-only agent throughput vs no agent | "
+                         f"{med['server'] / base:.3f} | | |")
+            lines.append(f"| for reference: postgres-only agent CPU per query | {srv_cpu:.2f} µs | | |")
+        if by.get("empty") and base:
+            floor = med["empty"] / base
+            lines.append(f"| for reference: empty-probes throughput vs no agent | {floor:.3f} | | |")
+            lines.append(f"| for reference: full agent vs empty probes | {med[arm] / med['empty']:.3f} "
+                         "| | |")
+        if empty_cpu:
+            lines.append(f"| for reference: empty-probes agent CPU per query | "
+                         f"{statistics.median(empty_cpu):.2f} µs | | |")
+        lines.append(f"| operations counted / run (client + server side), per round | {counted} | "
+                     f"equal | {bench_http.verdict(exact)} |")
+        lines.append(f"| redeye_parse_errors_total{{protocol=\"postgresql\"}} (sum over rounds) | "
+                     f"{perr} | 0 | {bench_http.verdict(perr == 0)} |")
+        lines.append(f"| redeye_events_dropped_total (sum over rounds) | "
+                     f"{drops if drops_known else 'missing'} | 0 | "
+                     f"{bench_http.verdict(drops_known and drops == 0)} |")
+        lines.append(f"| pgbench failed transactions, all arms | {failed} | 0 | "
+                     f"{bench_http.verdict(failed == 0)} |")
+        lines.append("")
+    return lines
+
+
+def profile_table(arm, profile):
+    """Where the in-kernel time of a bpf_stats profile run of `arm` went."""
+    lines = []
+    if profile:
+        tx = max(profile["tx"], 1)
+        total_ns = sum(t for t, _ in profile["bpf"].values())
+        lines.append(("Where the in-kernel time goes (one extra full-agent run with " if arm == "full"
+                      else "Baseline: where the in-kernel time goes (one extra baseline run with ")
+                     + "`kernel.bpf_stats_enabled=1`, not part of the ratios above; the statistics "
+                     f"themselves add a little): {total_ns / 1e3 / tx:.1f} µs of BPF programs per "
+                     f"transaction ({profile['tps']:,.0f} tps).")
+        lines.append("")
+        lines.append("| program | runs per transaction | average | per transaction |")
+        lines.append("|---|---:|---:|---:|")
+        for name, (t, c) in sorted(profile["bpf"].items(), key=lambda kv: -kv[1][0])[:8]:
+            lines.append(f"| `{name}` | {c / tx:.1f} | {t / c:.0f} ns | {t / 1e3 / tx:.2f} µs |")
+        lines.append("")
+    return lines
 
 
 def markdown(args, results, pin, started, load_before):
@@ -315,71 +411,24 @@ def markdown(args, results, pin, started, load_before):
         lines.append(f"| {ARM_TITLE[a]} | {med[a]:,.0f} | {ratio:.3f} | {pr:.3f} | {spread:.1%} | "
                      f"{other:.0f}% | " + ", ".join(f"{v:,.0f}" for v in vals) + " |")
     lines.append("")
-    full = by.get("full", [])
     empty_cpu = [r["cpu_us_per_query"] for r in by.get("empty", [])]
-    if full:
-        ratio = med["full"] / base if base else float("nan")
-        paired_full = statistics.median(paired["full"]) if paired.get("full") else float("nan")
-        cpu = statistics.median(r["cpu_us_per_query"] for r in full)
-        rss = max(r["rss_mib"] for r in full)
-        drops_known = all(r["drops"] is not None for r in full)
-        drops = sum(r["drops"] or 0 for r in full)
-        exact = all(r["counted"] == r["expected"] for r in full)
-        counted = ", ".join(f"{r['counted']:,.0f}/{r['expected']:,}" for r in full)
-        perr = sum(r["parse_errors"] for r in full)
-        failed = sum(r["failed"] for r in results)
-        lines.append("Full agent:")
-        lines.append("")
-        lines.append("| measure | value | bar | |")
-        lines.append("|---|---:|---:|---|")
-        lines.append(f"| throughput vs no agent (median/median) | {ratio:.3f} | "
-                     f">= {BARS['ratio']} | {bench_http.verdict(ratio >= BARS['ratio'])} |")
-        lines.append(f"| throughput vs no agent (median of per-round ratios) | {paired_full:.3f} | "
-                     f">= {BARS['ratio']} | {bench_http.verdict(paired_full >= BARS['ratio'])} |")
-        lines.append(f"| 95 % bootstrap interval of that median (this machine's noise) | "
-                     f"{bench_http.interval_text(paired['full'])} | | |")
-        lines.append(f"| agent CPU per query (median over rounds; both sides parsed) | "
-                     f"{cpu:.2f} µs | | |")
-        lines.append(f"| agent CPU per transaction (7 queries) | {cpu * STATEMENTS_PER_TX:.1f} µs "
-                     "| | |")
-        lines.append(f"| agent RSS at the end of a run (max) | {rss:.1f} MiB | | |")
-        if by.get("server") and base:
-            srv_cpu = statistics.median(r["cpu_us_per_query"] for r in by["server"])
-            lines.append(f"| for reference: postgres-only agent throughput vs no agent | "
-                         f"{med['server'] / base:.3f} | | |")
-            lines.append(f"| for reference: postgres-only agent CPU per query | {srv_cpu:.2f} µs | | |")
-        if by.get("empty") and base:
-            floor = med["empty"] / base
-            lines.append(f"| for reference: empty-probes throughput vs no agent | {floor:.3f} | | |")
-            lines.append(f"| for reference: full agent vs empty probes | {med['full'] / med['empty']:.3f} "
-                         "| | |")
-        if empty_cpu:
-            lines.append(f"| for reference: empty-probes agent CPU per query | "
-                         f"{statistics.median(empty_cpu):.2f} µs | | |")
-        lines.append(f"| operations counted / run (client + server side), per round | {counted} | "
-                     f"equal | {bench_http.verdict(exact)} |")
-        lines.append(f"| redeye_parse_errors_total{{protocol=\"postgresql\"}} (sum over rounds) | "
-                     f"{perr} | 0 | {bench_http.verdict(perr == 0)} |")
-        lines.append(f"| redeye_events_dropped_total (sum over rounds) | "
-                     f"{drops if drops_known else 'missing'} | 0 | "
-                     f"{bench_http.verdict(drops_known and drops == 0)} |")
-        lines.append(f"| pgbench failed transactions, all arms | {failed} | 0 | "
-                     f"{bench_http.verdict(failed == 0)} |")
-        lines.append("")
-    profile = next((r for r in results if r.get("bpf")), None)
-    if profile:
-        tx = max(profile["tx"], 1)
-        total_ns = sum(t for t, _ in profile["bpf"].values())
-        lines.append("Where the in-kernel time goes (one extra full-agent run with "
-                     "`kernel.bpf_stats_enabled=1`, not part of the ratios above; the statistics "
-                     f"themselves add a little): {total_ns / 1e3 / tx:.1f} µs of BPF programs per "
-                     f"transaction ({profile['tps']:,.0f} tps).")
-        lines.append("")
-        lines.append("| program | runs per transaction | average | per transaction |")
-        lines.append("|---|---:|---:|---:|")
-        for name, (t, c) in sorted(profile["bpf"].items(), key=lambda kv: -kv[1][0])[:8]:
-            lines.append(f"| `{name}` | {c / tx:.1f} | {t / c:.0f} ns | {t / 1e3 / tx:.2f} µs |")
-        lines.append("")
+    for arm in AGENT_ARMS:
+        if by.get(arm):
+            lines += agent_table(arm, by, med, base, paired, results, empty_cpu)
+    profiles = {r["arm"]: r for r in results if r.get("bpf")}
+    for arm in AGENT_ARMS:
+        if PROFILE_ARM[arm] in profiles:
+            lines += profile_table(arm, profiles[PROFILE_ARM[arm]])
+    if by.get("full") and by.get("baseline"):
+        extra = []
+        if all(PROFILE_ARM[a] in profiles for a in AGENT_ARMS):
+            per_tx = {a: bpf_ns_per_tx(profiles[PROFILE_ARM[a]]) for a in AGENT_ARMS}
+            ratio = per_tx["full"] / per_tx["baseline"] if per_tx["baseline"] else float("nan")
+            extra.append(f"| BPF program time per transaction (one profile run each: "
+                         f"{per_tx['full'] / 1e3:.1f} / {per_tx['baseline'] / 1e3:.1f} µs) | "
+                         f"{ratio:.3f} | n/a (one run) | |")
+        lines += bench_http.baseline_comparison(
+            results, "tps", [("agent CPU per query", "cpu_us_per_query")], extra)
     lines.append("CPU per query = (utime+stime of the agent over the pgbench run, from "
                  "/proc/<pid>/stat) / (transactions x 7); it covers both the client's and the "
                  "server's copy of each statement. In-kernel probe time is charged to postgres "
@@ -405,12 +454,19 @@ def main():
     ap.add_argument("--write", action="store_true", help=f"replace the '{SECTION}' section of --doc")
     ap.add_argument("--doc", default=os.path.join(ROOT, "docs", "BENCHMARKS.md"))
     args = ap.parse_args()
+    args.baseline = BASELINE
 
     if os.geteuid() != 0:
         print("bench: must run as root (the agent loads eBPF programs)", file=sys.stderr)
         return 1
     if args.rounds < 1 or args.duration < 1 or args.clients < 1 or args.scale < 1:
         print("bench: ROUNDS, D, CLIENTS and SCALE must be >= 1", file=sys.stderr)
+        return 1
+    if "baseline" in ARMS and not BASELINE:
+        print("bench: the baseline arm needs REDEYE_BASELINE=/path/to/old/redeye", file=sys.stderr)
+        return 1
+    if BASELINE and not os.access(BASELINE, os.X_OK):
+        print(f"bench: REDEYE_BASELINE={BASELINE} is not an executable", file=sys.stderr)
         return 1
     for tool in (pgt.INITDB, pgt.POSTGRES, pgt.PGBENCH, pgt.PSQL):
         if not os.access(tool, os.X_OK):
@@ -462,12 +518,14 @@ def main():
                 h.log(f"round {rnd + 1} {arm:>5}: {r['tps']:,.0f} tps ({r['tx']} transactions, "
                       f"{r['failed']} failed, other processes {r['other_pct']:.0f}% CPU, steal "
                       f"{r['steal_pct']:.0f}%){extra}")
-        if "full" in ARMS and os.access("/usr/sbin/bpftool", os.X_OK):
-            h.log("extra full-agent run with kernel.bpf_stats_enabled=1 (not in the ratios)")
-            r = run_arm("full", args, pg, workdir, script, pin, clk_tck, bpf_stats=True)
-            r["round"] = 0
-            r["arm"] = "profile"
-            results.append(r)
+        for arm in AGENT_ARMS:
+            if arm in ARMS and os.access("/usr/sbin/bpftool", os.X_OK):
+                h.log(f"extra {'full-agent' if arm == 'full' else arm} run with "
+                      "kernel.bpf_stats_enabled=1 (not in the ratios)")
+                r = run_arm(arm, args, pg, workdir, script, pin, clk_tck, bpf_stats=True)
+                r["round"] = 0
+                r["arm"] = PROFILE_ARM[arm]
+                results.append(r)
     except KeyboardInterrupt:
         print("bench: interrupted", file=sys.stderr)
         return 130

@@ -97,8 +97,11 @@ TEST_F(SeriesReaperTest, AServiceLivingBetweenTwoLooksStillExpires) {
   services_.on_exit(10);
   tick_at(1);  // never seen live: known from the registry's touched set
   registry_.Collect();
+  EXPECT_EQ(job_requests(), 1);  // its series exist until the expiry
+  EXPECT_EQ(self_value("redeye_services_expired_total"), 0);
   tick_at(4);
   EXPECT_EQ(job_requests(), -1);
+  EXPECT_EQ(self_value("redeye_services_expired_total"), 1);
 }
 
 }  // namespace

@@ -112,5 +112,39 @@ TEST(ServerPortLimit, PostgresFoldsServerAndClientPortsSeparately) {
   EXPECT_EQ(overflows(self, "postgresql"), 4);
 }
 
+TEST(ServerPortLimit, PostgresForgetServiceGivesBothSidesAFreshBudget) {
+  metrics::Registry registry;
+  SelfMetrics self;
+  postgres::PostgresMetrics metrics(registry, 1, self);
+  const ServiceInfo db = service("db");
+  for (uint16_t port : {5432, 5433}) {
+    metrics.observe(metrics.series({db, false, "", port}, "SELECT", ""), 0.001);
+    metrics.observe(metrics.series({db, true, "10.0.0.1", port}, "SELECT", ""), 0.001);
+  }
+  const char* kServer = "db_server_operation_duration_seconds";
+  const char* kClient = "db_client_operation_duration_seconds";
+  ASSERT_EQ(ports(registry, kServer, "db"), (std::multiset<std::string>{"5432", "_OTHER"}));
+  ASSERT_EQ(ports(registry, kClient, "db"), (std::multiset<std::string>{"5432", "_OTHER"}));
+  ASSERT_EQ(overflows(self, "postgresql"), 2);
+
+  // Expired: the series go (the registry's part), and the next ports start a fresh budget.
+  metrics.forget_service(identity_of(db));
+  registry.remove_series(service_labels(identity_of(db)));
+  EXPECT_TRUE(ports(registry, kServer, "db").empty());
+  EXPECT_TRUE(ports(registry, kClient, "db").empty());
+  // 5433 was folded into _OTHER before: now it is the first port of the budget, on each side.
+  metrics.observe(metrics.series({db, false, "", 5433}, "SELECT", ""), 0.001);
+  metrics.observe(metrics.series({db, true, "10.0.0.1", 5433}, "SELECT", ""), 0.001);
+  EXPECT_EQ(ports(registry, kServer, "db"), (std::multiset<std::string>{"5433"}));
+  EXPECT_EQ(ports(registry, kClient, "db"), (std::multiset<std::string>{"5433"}));
+  EXPECT_EQ(overflows(self, "postgresql"), 2);  // nothing folded since
+  // And the budget is one port again: the next one folds.
+  metrics.observe(metrics.series({db, false, "", 5434}, "SELECT", ""), 0.001);
+  metrics.observe(metrics.series({db, true, "10.0.0.1", 5434}, "SELECT", ""), 0.001);
+  EXPECT_EQ(ports(registry, kServer, "db"), (std::multiset<std::string>{"5433", "_OTHER"}));
+  EXPECT_EQ(ports(registry, kClient, "db"), (std::multiset<std::string>{"5433", "_OTHER"}));
+  EXPECT_EQ(overflows(self, "postgresql"), 4);
+}
+
 }  // namespace
 }  // namespace redeye

@@ -40,7 +40,6 @@ ConnectionLimits::Admission ConnectionLimits::admit(Id id, const std::string& cl
   Admission admission;
   auto make_room = [&](const std::set<Id>* candidates, CloseReason reason) {
     if (!candidates || candidates->empty()) {
-      admission.admitted = false;
       admission.refused_reason = reason;
       return;
     }
@@ -53,10 +52,10 @@ ConnectionLimits::Admission ConnectionLimits::admit(Id id, const std::string& cl
     make_room(it == incomplete_by_client_.end() ? nullptr : &it->second,
               CloseReason::kPerClientLimit);
   }
-  if (admission.admitted && entries_.size() >= policy_.max_connections) {
+  if (admission.admitted() && entries_.size() >= policy_.max_connections) {
     make_room(&incomplete_, CloseReason::kTotalLimit);
   }
-  if (!admission.admitted) return admission;
+  if (!admission.admitted()) return admission;
   const Clock::time_point deadline = now + policy_.header_timeout;
   entries_.emplace(id, Entry{client, deadline, false});
   per_client_[client]++;

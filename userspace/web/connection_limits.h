@@ -63,9 +63,9 @@ class ConnectionLimits {
  public:
   using Id = uint64_t;  // increasing in accept order, never reused
   struct Admission {
-    bool admitted = true;                              // false: close the newcomer
-    std::optional<CloseReason> refused_reason;         // why, when not admitted
+    std::optional<CloseReason> refused_reason;         // set: close the newcomer, for this
     std::vector<std::pair<Id, CloseReason>> to_close;  // make room: close these first
+    bool admitted() const { return !refused_reason; }
   };
 
   explicit ConnectionLimits(const ConnectionPolicy& policy) : policy_(policy) {}

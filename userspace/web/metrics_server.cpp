@@ -30,11 +30,13 @@ constexpr size_t kReservedFds = 256;
 // After EMFILE/ENFILE with nothing to close: wait before accepting again (no busy loop).
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
-// Raises RLIMIT_NOFILE's soft limit toward the hard one so that `wanted` connections fit;
-// returns how many connections fit.
-size_t fit_fd_limit(size_t wanted) {
+// `limits` with the total cap fitted to the process's open-files limit: RLIMIT_NOFILE's soft
+// limit is raised toward the hard one so that max_connections fit, else the cap is lowered to
+// what fits.
+ConnectionPolicy fit_fd_limit(ConnectionPolicy limits) {
+  const size_t wanted = limits.max_connections;
   rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return wanted;
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return limits;
   const rlim_t need = wanted + kReservedFds;
   if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < need) {
     const rlim_t raised = limit.rlim_max == RLIM_INFINITY ? need : std::min(limit.rlim_max, need);
@@ -42,19 +44,14 @@ size_t fit_fd_limit(size_t wanted) {
     want.rlim_cur = raised;
     if (setrlimit(RLIMIT_NOFILE, &want) == 0) limit.rlim_cur = raised;
   }
-  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= need) return wanted;
+  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= need) return limits;
   const size_t fit =
       limit.rlim_cur > 2 * kReservedFds ? limit.rlim_cur - kReservedFds : limit.rlim_cur / 2;
   spdlog::warn(
       "metrics endpoint: the open-files limit ({}) allows {} connections, not {}: "
       "raise LimitNOFILE / ulimit -n to {}",
       limit.rlim_cur, fit, wanted, need);
-  return fit;
-}
-
-// `limits` with the total cap lowered to what the process's open-files limit allows.
-ConnectionPolicy fit_fd_limit(ConnectionPolicy limits) {
-  limits.max_connections = fit_fd_limit(limits.max_connections);
+  limits.max_connections = fit;
   return limits;
 }
 
@@ -117,6 +114,14 @@ int listen_on(const std::string& listen, uint16_t& port_out) {
                     " (pick another with --listen HOST:PORT)");
 }
 
+// Adds `fd` to (or changes it in) the epoll set, waiting for `events`, tagged `id`.
+void watch_fd(int epoll_fd, int op, int fd, uint32_t events, ConnectionLimits::Id id) {
+  epoll_event ev{};
+  ev.events = events;
+  ev.data.u64 = id;
+  epoll_ctl(epoll_fd, op, fd, &ev);
+}
+
 int fcntl_nonblock(int fd) {
   const int flags = fcntl(fd, F_GETFL);
   return flags < 0 ? -1 : fcntl(fd, F_SETFL, flags | O_NONBLOCK);
@@ -143,12 +148,8 @@ MetricsServer::MetricsServer(const ServerOptions& options, const ConnectionPolic
     }
     throw ServerError("listen: cannot serve metrics on " + options.listen + ": " + why);
   }
-  epoll_event ev{};
-  ev.events = EPOLLIN;
-  ev.data.u64 = kListenId;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, &ev);
-  ev.data.u64 = kWakeId;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  watch_fd(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, EPOLLIN, kListenId);
+  watch_fd(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, EPOLLIN, kWakeId);
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -188,10 +189,7 @@ void MetricsServer::loop() {
     }
     if (accept_paused_until_ && *accept_paused_until_ <= now) {
       accept_paused_until_.reset();
-      epoll_event ev{};
-      ev.events = EPOLLIN;
-      ev.data.u64 = kListenId;
-      epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+      watch_fd(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, EPOLLIN, kListenId);
     }
     for (const auto& [id, reason] : limits_.expired(now)) close_connection(id, reason);
   }
@@ -209,27 +207,21 @@ void MetricsServer::accept_ready(Clock::time_point now) {
         // The fd limit is shared with the rest of the agent: pause accepting for a moment
         // rather than spin on a listening socket that stays readable.
         accept_paused_until_ = now + kAcceptPause;
-        epoll_event ev{};
-        ev.data.u64 = kListenId;
-        epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, &ev);
+        watch_fd(epoll_fd_, EPOLL_CTL_MOD, listen_fd_, 0, kListenId);
       }
       return;  // EAGAIN: all accepted
     }
     const ConnectionLimits::Id id = next_id_++;
     const ConnectionLimits::Admission admission = limits_.admit(id, client_key(peer), now);
     for (const auto& [victim, reason] : admission.to_close) close_connection(victim, reason);
-    if (!admission.admitted) {
+    if (!admission.admitted()) {
       close(fd);
       stats_.closed(*admission.refused_reason);
       continue;
     }
     open_.emplace(id, Open{std::make_unique<HttpConnection>(fd, tls_ ? tls_->get() : nullptr),
                            HttpConnection::Wait::kRead});
-    stats_.set_open(open_.size());
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.u64 = id;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    watch_fd(epoll_fd_, EPOLL_CTL_ADD, fd, EPOLLIN, id);
   }
 }
 
@@ -252,10 +244,8 @@ void MetricsServer::watch(ConnectionLimits::Id id, HttpConnection::Wait wait) {
   Open& open = open_.at(id);
   if (open.waiting == wait) return;
   open.waiting = wait;
-  epoll_event ev{};
-  ev.events = wait == HttpConnection::Wait::kWrite ? EPOLLOUT : EPOLLIN;
-  ev.data.u64 = id;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, open.connection->fd(), &ev);
+  watch_fd(epoll_fd_, EPOLL_CTL_MOD, open.connection->fd(),
+           wait == HttpConnection::Wait::kWrite ? EPOLLOUT : EPOLLIN, id);
 }
 
 void MetricsServer::close_connection(ConnectionLimits::Id id, std::optional<CloseReason> reason) {
@@ -264,17 +254,20 @@ void MetricsServer::close_connection(ConnectionLimits::Id id, std::optional<Clos
   if (it == open_.end()) return;
   if (reason) stats_.closed(*reason);  // counted before the client can see the close
   open_.erase(it);                     // closes the fd, which leaves the epoll set with it
-  stats_.set_open(open_.size());
 }
 
-std::string MetricsServer::answer(const std::optional<EndpointRequest>& request) const {
+std::string MetricsServer::answer(const std::optional<EndpointRequest>& request) {
+  // The open-connections gauge is read only by an answer: set here, from open_ itself (this
+  // is the loop's thread), rather than after every accept and close.
+  stats_.set_open(open_.size());
   const Response r = respond(request);
-  std::ostringstream out;
-  out << "HTTP/1.1 " << r.status << ' ' << reason_phrase(r.status)
-      << "\r\nContent-Type: " << r.content_type << "\r\nContent-Length: " << r.body.size() << "\r\n"
-      << r.extra_headers << "Connection: close\r\n\r\n"
-      << r.body;
-  return out.str();
+  std::string out = "HTTP/1.1 " + std::to_string(r.status) + ' ' + reason_phrase(r.status) +
+                    "\r\nContent-Type: " + r.content_type +
+                    "\r\nContent-Length: " + std::to_string(r.body.size()) + "\r\n" +
+                    r.extra_headers + "Connection: close\r\n\r\n";
+  out.reserve(out.size() + r.body.size());
+  out += r.body;  // the one copy of the body
+  return out;
 }
 
 Response MetricsServer::respond(const std::optional<EndpointRequest>& request) const {

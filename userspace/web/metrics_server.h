@@ -68,7 +68,8 @@ class MetricsServer {
   // The endpoint's own self-metrics (also part of every /metrics answer).
   const ConnectionStats& stats() const { return stats_; }
 
-  // The response to a parsed request (pure apart from reading the collectables).
+  // The response to a parsed request (pure apart from reading the collectables; the
+  // open-connections gauge in it is as of the last answer the event loop served).
   Response respond(const std::optional<EndpointRequest>& request) const;
 
  private:
@@ -77,7 +78,8 @@ class MetricsServer {
   void advance(ConnectionLimits::Id id, Clock::time_point now);
   void close_connection(ConnectionLimits::Id id, std::optional<CloseReason> reason);
   void watch(ConnectionLimits::Id id, HttpConnection::Wait wait);
-  std::string answer(const std::optional<EndpointRequest>& request) const;
+  // The bytes for a connection of the loop (also sets the open-connections gauge).
+  std::string answer(const std::optional<EndpointRequest>& request);
   std::string render() const;
 
   std::optional<Credentials> auth_;

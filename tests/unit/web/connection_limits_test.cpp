@@ -26,13 +26,13 @@ const Clock::time_point t0{};
 
 TEST(ConnectionLimitsTest, PerClientCapClosesThatClientsOldestIncompleteConnection) {
   ConnectionLimits table(small(100, 3));
-  EXPECT_TRUE(table.admit(1, "10.0.0.1", t0).admitted);
-  EXPECT_TRUE(table.admit(2, "10.0.0.1", t0).admitted);
-  EXPECT_TRUE(table.admit(3, "10.0.0.2", t0).admitted);  // another client: not in the way
-  EXPECT_TRUE(table.admit(4, "10.0.0.1", t0).admitted);
+  EXPECT_TRUE(table.admit(1, "10.0.0.1", t0).admitted());
+  EXPECT_TRUE(table.admit(2, "10.0.0.1", t0).admitted());
+  EXPECT_TRUE(table.admit(3, "10.0.0.2", t0).admitted());  // another client: not in the way
+  EXPECT_TRUE(table.admit(4, "10.0.0.1", t0).admitted());
   table.head_complete(1, t0);  // its answer is being written: not evictable
   const auto admission = table.admit(5, "10.0.0.1", t0);
-  ASSERT_TRUE(admission.admitted);
+  ASSERT_TRUE(admission.admitted());
   ASSERT_EQ(admission.to_close.size(), 1u);
   EXPECT_EQ(admission.to_close[0].first, 2u);
   EXPECT_EQ(admission.to_close[0].second, CloseReason::kPerClientLimit);
@@ -48,12 +48,12 @@ TEST(ConnectionLimitsTest, NewcomerRefusedOnlyWhenEveryConnectionInTheWayHasItsR
   table.head_complete(1, t0);
   table.head_complete(2, t0);
   const auto admission = table.admit(3, "a", t0);
-  EXPECT_FALSE(admission.admitted);
+  EXPECT_FALSE(admission.admitted());
   EXPECT_EQ(admission.refused_reason, CloseReason::kPerClientLimit);
   EXPECT_TRUE(admission.to_close.empty());
   EXPECT_EQ(table.size(), 2u);
   table.remove(1);
-  EXPECT_TRUE(table.admit(4, "a", t0).admitted);
+  EXPECT_TRUE(table.admit(4, "a", t0).admitted());
 }
 
 TEST(ConnectionLimitsTest, TotalCapClosesTheOldestIncompleteConnectionOfAnyClient) {
@@ -63,7 +63,7 @@ TEST(ConnectionLimitsTest, TotalCapClosesTheOldestIncompleteConnectionOfAnyClien
   table.admit(3, "c", t0);
   table.head_complete(1, t0);
   const auto admission = table.admit(4, "d", t0);
-  ASSERT_TRUE(admission.admitted);
+  ASSERT_TRUE(admission.admitted());
   ASSERT_EQ(admission.to_close.size(), 1u);
   EXPECT_EQ(admission.to_close[0].first, 2u);
   EXPECT_EQ(admission.to_close[0].second, CloseReason::kTotalLimit);
