@@ -69,7 +69,7 @@ struct LoopbackPair {
 };
 
 // "L<port>" for a listener, "E<port>" for an established socket, sorted.
-std::vector<std::string> described(const std::vector<discovery::HeldSocket>& sockets) {
+std::vector<std::string> described(const std::vector<host::HeldSocket>& sockets) {
   std::vector<std::string> out;
   for (const auto& s : sockets)
     out.push_back((s.listening ? "L" : "E") + std::to_string(s.local_port));
@@ -111,8 +111,8 @@ TEST(ProcessSocketsLive, ReportsThisProcessesListenersAndEstablishedSockets) {
     }
     std::sort(want.begin(), want.end());
     EXPECT_EQ(described(*during), want);
-    const auto counts = discovery::count_held_connections(*during);
-    const auto base = discovery::count_held_connections(*before);
+    const auto counts = host::count_held_connections(*during);
+    const auto base = host::count_held_connections(*before);
     EXPECT_EQ(counts.server, base.server + 1);  // the accepted end, once
     EXPECT_EQ(counts.client, base.client + 1);  // the connecting end
   }

@@ -16,7 +16,7 @@ namespace {
 constexpr uint32_t kRedis = 200;
 
 ServiceUseSnapshot collect_redis(
-    std::function<std::optional<std::vector<discovery::HeldSocket>>(uint32_t)> held) {
+    std::function<std::optional<std::vector<host::HeldSocket>>(uint32_t)> held) {
   auto service = std::make_shared<ServiceInfo>();
   service->name = "redis";
   ServiceUseCollector::Sources sources;
@@ -43,7 +43,7 @@ TEST(ServiceUseConnections, FromTheIteratorWhenItIsThere) {
   // the iterator's.
   const ServiceUseSnapshot redis = collect_redis([](uint32_t pid) {
     EXPECT_EQ(pid, kRedis);
-    return std::optional<std::vector<discovery::HeldSocket>>(
+    return std::optional<std::vector<host::HeldSocket>>(
         {{0x1, 6379, true}, {0xa, 6379, false}, {0xa, 6379, false}, {0xb, 40000, false}});
   });
   EXPECT_EQ(redis.server_connections, 1u);
@@ -52,7 +52,7 @@ TEST(ServiceUseConnections, FromTheIteratorWhenItIsThere) {
 
 TEST(ServiceUseConnections, FromProcWhenTheIteratorCannotListAProcess) {
   const ServiceUseSnapshot redis =
-      collect_redis([](uint32_t) { return std::optional<std::vector<discovery::HeldSocket>>(); });
+      collect_redis([](uint32_t) { return std::optional<std::vector<host::HeldSocket>>(); });
   EXPECT_EQ(redis.server_connections, 3u);
   EXPECT_EQ(redis.client_connections, 1u);
 }

@@ -14,10 +14,6 @@
 
 namespace redeye {
 
-namespace {
-constexpr uint8_t kTcpListen = 10;
-}  // namespace
-
 ProcessSocketReader::ProcessSocketReader() {
   skel_ = process_sockets_iter__open_and_load();
   if (!skel_) {
@@ -36,14 +32,13 @@ ProcessSocketReader::ProcessSocketReader() {
 
 ProcessSocketReader::~ProcessSocketReader() { process_sockets_iter__destroy(skel_); }
 
-std::optional<std::vector<discovery::HeldSocket>> ProcessSocketReader::of_process(
-    uint32_t pid) const {
+std::optional<std::vector<host::HeldSocket>> ProcessSocketReader::of_process(uint32_t pid) const {
   union bpf_iter_link_info info = {};
   info.task.pid = pid;
   LIBBPF_OPTS(bpf_iter_attach_opts, opts, .link_info = &info, .link_info_len = sizeof(info));
   bpf_link* link = bpf_program__attach_iter(skel_->progs.held_sockets, &opts);
   if (!link) return std::nullopt;
-  std::optional<std::vector<discovery::HeldSocket>> result;
+  std::optional<std::vector<host::HeldSocket>> result;
   const int fd = bpf_iter_create(bpf_link__fd(link));
   int err = errno;
   if (fd >= 0) {
@@ -78,14 +73,14 @@ std::unique_ptr<ProcessSocketReader> open_socket_reader(const std::string& setti
   }
 }
 
-std::vector<discovery::HeldSocket> decode_held_sockets(std::span<const uint8_t> bytes) {
-  std::vector<discovery::HeldSocket> sockets;
+std::vector<host::HeldSocket> decode_held_sockets(std::span<const uint8_t> bytes) {
+  std::vector<host::HeldSocket> sockets;
   sockets.reserve(bytes.size() / sizeof(redeye_held_socket));
   for (size_t at = 0; bytes.size() - at >= sizeof(redeye_held_socket);
        at += sizeof(redeye_held_socket)) {
     redeye_held_socket record;
     std::memcpy(&record, bytes.data() + at, sizeof record);
-    sockets.push_back({record.sock, record.local_port, record.state == kTcpListen});
+    sockets.push_back({record.sock, record.local_port, record.state == host::kTcpListen});
   }
   return sockets;
 }

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "discovery/procfs_reader.h"
+#include "host/tcp_connections.h"
 
 struct process_sockets_iter;  // generated skeleton
 
@@ -29,7 +29,7 @@ class ProcessSocketReader {
   // One entry per fd of process `pid` that is an ESTABLISHED or LISTEN TCP socket (a socket
   // behind several fds appears once per fd); none for a process that is gone. nullopt when
   // the iterator failed.
-  std::optional<std::vector<discovery::HeldSocket>> of_process(uint32_t pid) const;
+  std::optional<std::vector<host::HeldSocket>> of_process(uint32_t pid) const;
 
  private:
   process_sockets_iter* skel_ = nullptr;
@@ -43,6 +43,6 @@ std::unique_ptr<ProcessSocketReader> open_socket_reader(const std::string& setti
 
 // Decodes the iterator's output (struct redeye_held_socket records): whole records only; a
 // trailing partial record, which the kernel never writes, is ignored.
-std::vector<discovery::HeldSocket> decode_held_sockets(std::span<const uint8_t> bytes);
+std::vector<host::HeldSocket> decode_held_sockets(std::span<const uint8_t> bytes);
 
 }  // namespace redeye

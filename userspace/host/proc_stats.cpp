@@ -1,4 +1,3 @@
-#include "host/text_file.h"
 #include "host/proc_stats.h"
 
 #include <dirent.h>
@@ -12,9 +11,10 @@
 #include <utility>
 #include <vector>
 
+#include "host/text_file.h"
+
 namespace redeye::host {
 namespace {
-
 
 bool is_all_digits(const char* s) {
   if (*s == '\0') return false;
@@ -79,14 +79,17 @@ std::optional<ProcStat> parse_stat(std::string_view text) {
   if (fields.size() < 22) return std::nullopt;
   if (fields[0].size() != 1) return std::nullopt;
   st.state = fields[0][0];
+  auto ppid = to_u64(fields[1]);
   auto utime = to_u64(fields[11]);
   auto stime = to_u64(fields[12]);
   auto threads = to_u64(fields[17]);
   auto start = to_u64(fields[19]);
   auto vsize = to_u64(fields[20]);
   auto rss = to_u64(fields[21]);
-  if (!utime || !stime || !threads || !start || !vsize || !rss) return std::nullopt;
+  if (!ppid || !utime || !stime || !threads || !start || !vsize || !rss) return std::nullopt;
+  if (*ppid > std::numeric_limits<uint32_t>::max()) return std::nullopt;
   if (*threads > std::numeric_limits<uint32_t>::max()) return std::nullopt;
+  st.ppid = static_cast<uint32_t>(*ppid);
   st.utime_ticks = *utime;
   st.stime_ticks = *stime;
   st.num_threads = static_cast<uint32_t>(*threads);

@@ -24,10 +24,11 @@ struct ProcessStats {
   uint64_t start_time_ticks = 0;  // since boot; (pid, start_time_ticks) identifies an incarnation
 };
 
-// The fields of /proc/<pid>/stat that we use, in the kernel's units.
+// The fields of /proc/<pid>/stat that host/ and discovery/ use, in the kernel's units.
 struct ProcStat {
   std::string comm;
   char state = '?';
+  uint32_t ppid = 0;
   uint64_t utime_ticks = 0;
   uint64_t stime_ticks = 0;
   uint32_t num_threads = 0;
@@ -52,7 +53,8 @@ struct SchedStat {
   uint64_t timeslices = 0;
 };
 
-// The comm may contain spaces and parentheses, so the fields start after the LAST ')'.
+// The one /proc/<pid>/stat parser. The comm may contain spaces and parentheses: it runs from
+// the first '(' to the LAST ')', and the fields start after that ')'.
 std::optional<ProcStat> parse_stat(std::string_view text);
 // Requires read_bytes and write_bytes; the other keys default to 0 when absent.
 std::optional<ProcIo> parse_io(std::string_view text);

@@ -9,8 +9,6 @@
 namespace redeye::host {
 namespace {
 
-constexpr size_t kMaxFileBytes = 1 << 20;
-
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 template <typename T>
@@ -24,12 +22,12 @@ std::optional<T> to_number(std::string_view s) {
 
 }  // namespace
 
-std::optional<std::string> read_text_file(const std::string& path) {
+std::optional<std::string> read_text_file(const std::string& path, size_t max_bytes) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return std::nullopt;
   std::string out;
   char buf[4096];
-  while (out.size() < kMaxFileBytes) {
+  while (out.size() < max_bytes) {
     ssize_t n = ::read(fd, buf, sizeof(buf));
     if (n < 0) {
       if (errno == EINTR) continue;

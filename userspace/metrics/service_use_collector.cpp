@@ -60,7 +60,7 @@ ServiceUseCollector::ServiceUseCollector(const DiscoveryConfig& config, Sources 
       sources_(std::move(sources)),
       proc_(sources_.proc_root),
       cgroups_(sources_.cgroup_root),
-      procfs_(sources_.proc_root),
+      sockets_(sources_.proc_root),
       online_cpus_(host::online_cpus()) {
   locate_cgroup_namespace();
   own_cgroup_ = cgroups_.read_for_process(read_file(sources_.proc_root + "/self/cgroup"));
@@ -91,12 +91,10 @@ void ServiceUseCollector::collect(double now_seconds) {
                                          : std::unordered_map<uint32_t, redeye_proc_tcp>{};
   tcp_tables_.clear();
   std::map<std::pair<uint64_t, uint32_t>, LastSeen> seen;
-  std::map<std::string, ServiceUseSnapshot> round;
-  std::set<std::string> running;
+  std::map<std::string, ServiceUseSnapshot> round;  // the services with processes
   for (const auto& service : members) {
     auto snap = collect_service(service, tcp, seen);
     const std::string key = service_key(*service.service);
-    running.insert(key);
     known_services_[key] = service.service;
     auto [it, inserted] = round.try_emplace(key, std::move(snap));
     if (!inserted) it->second.processes += snap.processes;  // cannot happen: keys are unique
@@ -112,36 +110,37 @@ void ServiceUseCollector::collect(double now_seconds) {
     for (const auto& [key, service] : oom_services_) known_services_.try_emplace(key, service);
   }
   // Services whose processes are all gone keep their counters (they never go backwards).
+  std::map<std::string, ServiceUseSnapshot> idle;
   for (const auto& [key, service] : known_services_) {
     if (round.contains(key)) continue;
     ServiceUseSnapshot gone;
     gone.service = service;
     gone.available_cores = online_cpus_;
-    round.emplace(key, std::move(gone));
+    idle.emplace(key, std::move(gone));
   }
-  std::vector<ServiceUseSnapshot> snapshot;
-  snapshot.reserve(round.size());
-  for (auto& [key, snap] : round) {
-    snap.counters += retired_[key];
-    const double cpu = snap.counters.cpu_user_seconds + snap.counters.cpu_system_seconds;
-    auto [id, inserted] = utilization_keys_.try_emplace(key, next_utilization_id_);
-    if (inserted) ++next_utilization_id_;
-    snap.cpu_utilization = utilization_.update(id->second, cpu, now_seconds, snap.available_cores);
-    snap.oom_kills = ooms[key];
-    walk_storage(snap, key, snap.first_pid, now_seconds);
-    snapshot.push_back(std::move(snap));
+  for (auto* services : {&round, &idle}) {
+    for (auto& [key, snap] : *services) {
+      snap.counters += retired_[key];
+      const double cpu = snap.counters.cpu_user_seconds + snap.counters.cpu_system_seconds;
+      auto [id, inserted] = utilization_keys_.try_emplace(key, next_utilization_id_);
+      if (inserted) ++next_utilization_id_;
+      snap.cpu_utilization =
+          utilization_.update(id->second, cpu, now_seconds, snap.available_cores);
+      snap.oom_kills = ooms[key];
+      walk_storage(snap, key, snap.first_pid, now_seconds);
+    }
   }
   std::lock_guard lock(mutex_);
-  drop_forgotten(running, snapshot);
-  snapshot_ = std::move(snapshot);
+  drop_forgotten(round, idle);
+  round.merge(idle);  // disjoint keys
+  snapshot_ = std::move(round);
 }
 
-void ServiceUseCollector::drop_forgotten(const std::set<std::string>& running,
-                                         std::vector<ServiceUseSnapshot>& snapshot) {
+void ServiceUseCollector::drop_forgotten(const std::map<std::string, ServiceUseSnapshot>& round,
+                                         std::map<std::string, ServiceUseSnapshot>& idle) {
   for (const std::string& key : forgotten_) {
-    if (running.contains(key)) continue;  // it came back: its counters go on
-    std::erase_if(snapshot,
-                  [&key](const ServiceUseSnapshot& s) { return service_key(*s.service) == key; });
+    if (round.contains(key)) continue;  // it came back: its counters go on
+    idle.erase(key);
     known_services_.erase(key);
     retired_.erase(key);
     storage_.erase(key);
@@ -156,8 +155,7 @@ void ServiceUseCollector::drop_forgotten(const std::set<std::string>& running,
 void ServiceUseCollector::forget_service(const ServiceIdentity& service) {
   const std::string key = identity_key(service);
   std::lock_guard lock(mutex_);
-  std::erase_if(snapshot_,
-                [&key](const ServiceUseSnapshot& s) { return service_key(*s.service) == key; });
+  snapshot_.erase(key);
   oom_kills_.erase(key);
   oom_services_.erase(key);
   forgotten_.insert(key);
@@ -217,7 +215,7 @@ void ServiceUseCollector::count_connections(const std::vector<uint32_t>& pids,
     // the service (the postmaster) holds the listener. If the kernel cannot list one of
     // them (a gone process lists nothing, so this is a real failure), the service is
     // counted from /proc this round rather than short.
-    std::vector<discovery::HeldSocket> held;
+    std::vector<host::HeldSocket> held;
     bool complete = true;
     for (uint32_t pid : pids) {
       auto sockets = sources_.held_sockets(pid);
@@ -228,23 +226,23 @@ void ServiceUseCollector::count_connections(const std::vector<uint32_t>& pids,
       held.insert(held.end(), sockets->begin(), sockets->end());
     }
     if (complete) {
-      const auto counts = discovery::count_held_connections(std::move(held));
+      const auto counts = host::count_held_connections(std::move(held));
       out.server_connections += counts.server;
       out.client_connections += counts.client;
       return;
     }
   }
   for (uint32_t pid : pids) {
-    const auto inodes = procfs_.socket_inodes(pid);
+    const auto inodes = sockets_.socket_inodes(pid);
     if (inodes.empty()) continue;
-    const uint64_t netns = procfs_.net_namespace(pid).value_or(0);
+    const uint64_t netns = sockets_.net_namespace(pid).value_or(0);
     auto it = tcp_tables_.find(netns);
     if (it == tcp_tables_.end()) {
-      auto table = procfs_.read_tcp_table(pid);
-      auto ports = discovery::listening_ports(table);
+      auto table = sockets_.read_tcp_table(pid);
+      auto ports = host::listening_ports(table);
       it = tcp_tables_.emplace(netns, std::make_pair(std::move(table), std::move(ports))).first;
     }
-    const auto counts = discovery::count_connections(it->second.first, inodes, it->second.second);
+    const auto counts = host::count_connections(it->second.first, inodes, it->second.second);
     out.server_connections += counts.server;
     out.client_connections += counts.client;
   }
@@ -299,7 +297,10 @@ void ServiceUseCollector::on_oom_kill(std::shared_ptr<const ServiceInfo> service
 
 std::vector<ServiceUseSnapshot> ServiceUseCollector::snapshot() const {
   std::lock_guard lock(mutex_);
-  return snapshot_;
+  std::vector<ServiceUseSnapshot> out;
+  out.reserve(snapshot_.size());
+  for (const auto& [key, snap] : snapshot_) out.push_back(snap);
+  return out;
 }
 
 }  // namespace redeye

@@ -16,11 +16,11 @@
 #include <vector>
 
 #include "config/config.h"
-#include "discovery/procfs_reader.h"
 #include "discovery/service_registry.h"
 #include "host/cgroup_stats.h"
 #include "host/cpu_utilization.h"
 #include "host/proc_stats.h"
+#include "host/tcp_connections.h"
 #include "metrics/service_use_snapshot.h"
 #include "redeye/abi.h"
 
@@ -35,7 +35,7 @@ class ServiceUseCollector : public prometheus::Collectable {
     // The TCP sockets a process holds, from the kernel (nullopt: not readable). When unset,
     // connections are counted from /proc/<pid>/net/tcp{,6}, which walks the kernel's whole
     // socket hash once per network namespace per round.
-    std::function<std::optional<std::vector<discovery::HeldSocket>>(uint32_t)> held_sockets;
+    std::function<std::optional<std::vector<host::HeldSocket>>(uint32_t)> held_sockets;
     std::string proc_root = "/proc";
     std::string cgroup_root = "/sys/fs/cgroup";
     // Config::services[i].storage_paths, by the index a service's rule has (ServiceInfo::rule).
@@ -69,9 +69,10 @@ class ServiceUseCollector : public prometheus::Collectable {
 
   void locate_cgroup_namespace();
   // With mutex_ held, at the end of a round: drops the forgotten services that did not come
-  // back (`round` holds the services with processes) from `snapshot` and the round state.
-  void drop_forgotten(const std::set<std::string>& running,
-                      std::vector<ServiceUseSnapshot>& snapshot);
+  // back (`round` holds the services with processes, `idle` those without) from `idle` and
+  // the round state.
+  void drop_forgotten(const std::map<std::string, ServiceUseSnapshot>& round,
+                      std::map<std::string, ServiceUseSnapshot>& idle);
   ServiceUseSnapshot collect_service(const ServiceMembers& members,
                                      const std::unordered_map<uint32_t, redeye_proc_tcp>& tcp,
                                      std::map<std::pair<uint64_t, uint32_t>, LastSeen>& seen);
@@ -87,7 +88,7 @@ class ServiceUseCollector : public prometheus::Collectable {
   Sources sources_;
   host::ProcReader proc_;
   host::CgroupReader cgroups_;
-  discovery::ProcfsReader procfs_;
+  host::ProcSockets sockets_;
   host::CpuUtilization utilization_;
   double online_cpus_;
   // The agent's own cgroup: a service sharing it (no container or unit of its own) gets no
@@ -102,11 +103,11 @@ class ServiceUseCollector : public prometheus::Collectable {
   std::map<std::string, uint64_t> utilization_keys_;
   uint64_t next_utilization_id_ = 1;
   // Per-round network namespace tables: netns inode -> (sockets, listening ports).
-  std::map<uint64_t, std::pair<discovery::TcpSocketTable, std::set<uint16_t>>> tcp_tables_;
+  std::map<uint64_t, std::pair<host::TcpSocketTable, std::set<uint16_t>>> tcp_tables_;
 
   mutable std::mutex mutex_;  // guards what follows (read by scrapes, OOMs from events)
-  std::vector<ServiceUseSnapshot> snapshot_;
-  std::map<std::string, uint64_t> oom_kills_;  // by service key
+  std::map<std::string, ServiceUseSnapshot> snapshot_;  // by service key
+  std::map<std::string, uint64_t> oom_kills_;           // by service key
   std::map<std::string, std::shared_ptr<const ServiceInfo>> oom_services_;
   std::set<std::string> forgotten_;  // service keys whose series expired
 };

@@ -20,6 +20,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::string_literals;
+// Connection counting lives in host/ (tests/unit/host/tcp_connections_test.cpp); the fixture
+// tests below count through ProcfsReader's socket tables.
+using host::ConnectionCounts;
+using host::count_connections;
+using host::kTcpListen;
+using host::listening_ports;
 
 constexpr char kDockerId[] = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90";
 
@@ -28,92 +34,6 @@ ProcfsReader fixture_reader() { return ProcfsReader(REDEYE_PROC_FIXTURES); }
 void write_file(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
-}
-
-TEST(ParseStat, CommWithSpacesAndParentheses) {
-  const auto fields = parse_stat(
-      "800 (my (weird) proc) S 1 800 800 0 -1 4194560 1532 0 0 0 12 7 0 0 20 0 1 0 9900 "
-      "11931648 1496 18446744073709551615 1 1 0 0 0 0 0 4096 134234626 0 0 0 17 3 0 0 0 0 0\n");
-  ASSERT_TRUE(fields);
-  EXPECT_EQ(fields->comm, "my (weird) proc");
-  EXPECT_EQ(fields->state, 'S');
-  EXPECT_EQ(fields->ppid, 1u);
-  EXPECT_EQ(fields->start_time_ticks, 9900u);
-}
-
-TEST(ParseStat, CommEndingInParenthesisAndSpace) {
-  const auto fields =
-      parse_stat("7 (a) ) R 2 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 123456789012 0 0");
-  ASSERT_TRUE(fields);
-  EXPECT_EQ(fields->comm, "a) ");
-  EXPECT_EQ(fields->start_time_ticks, 123456789012u);
-}
-
-TEST(ParseStat, RejectsTruncatedOrMalformed) {
-  EXPECT_FALSE(parse_stat(""));
-  EXPECT_FALSE(parse_stat("1 (init"));
-  EXPECT_FALSE(parse_stat("1 (init) S 0 1 1"));
-  EXPECT_FALSE(parse_stat("1 (init) S x 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0"));
-  EXPECT_FALSE(parse_stat("1 (init) S 0 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 -5 0"));
-}
-
-TEST(ParseTcpTable, SkipsHeaderMalformedLinesAndInodeZero) {
-  TcpSocketTable table;
-  parse_tcp_table(
-      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  "
-      "timeout inode\n"
-      "   0: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0  "
-      "      0 20001 1 0000000000000000 100 0 0 10 0\n"
-      "   1: 0A000005:C354 0A000009:18EB 06 00000000:00000000 03:00001770 00000000     0  "
-      "      0 0 3 0000000000000000\n"
-      "   2: garbage\n"
-      "   3: 0100007F:ZZZZ 00000000:0000 0A 00000000:00000000 00:00000000 00000000 0 0 7 1\n"
-      "   4: 00000000000000000000000001000000:1F90 00000000000000000000000001000000:D431 01 "
-      "00000000:00000000 00:00000000 00000000 0 0 20002 1",
-      table);
-  ASSERT_EQ(table.size(), 2u);
-  EXPECT_EQ(table.at(20001).state, kTcpListen);
-  EXPECT_EQ(table.at(20001).local_port, 80);
-  EXPECT_EQ(table.at(20002).state, kTcpEstablished);
-  EXPECT_EQ(table.at(20002).local_port, 8080);
-  EXPECT_EQ(table.at(20002).remote_port, 0xD431);
-}
-
-TEST(CountConnections, ServerWhenLocalPortListensElseClient) {
-  TcpSocketTable table;
-  table[1] = {kTcpListen, 5432, 0};
-  table[2] = {kTcpEstablished, 5432, 40000};  // accepted: server
-  table[3] = {kTcpEstablished, 5432, 40001};  // accepted, idle: server
-  table[4] = {kTcpEstablished, 40002, 5432};  // opened: client
-  table[5] = {0x08, 5432, 40003};             // CLOSE_WAIT: not counted
-  table[6] = {kTcpEstablished, 40004, 443};   // someone else's
-  const std::set<uint16_t> host_ports = listening_ports(table);
-  EXPECT_EQ(host_ports, (std::set<uint16_t>{5432}));
-  EXPECT_EQ(count_connections(table, {1, 2, 3, 4, 5, 3, 99}, host_ports), (ConnectionCounts{2, 1}));
-  EXPECT_EQ(count_connections(table, {}, host_ports), (ConnectionCounts{}));
-}
-
-TEST(CountHeldConnections, EachSocketOnceServerWhenTheServiceListensOnItsPort) {
-  // The postmaster's listener, a backend's accepted socket (also held by a second fd), an
-  // idle accepted one, and a connection the service opened to another server.
-  const std::vector<HeldSocket> sockets = {{0x1, 5432, true},
-                                           {0xa, 5432, false},
-                                           {0xb, 40002, false},
-                                           {0xa, 5432, false},
-                                           {0xc, 5432, false}};
-  EXPECT_EQ(count_held_connections(sockets), (ConnectionCounts{2, 1}));
-  EXPECT_EQ(count_held_connections({}), (ConnectionCounts{}));
-}
-
-TEST(CountHeldConnections, WithoutAListenerEverythingIsAClient) {
-  EXPECT_EQ(count_held_connections({{0xa, 5432, false}, {0xb, 5433, false}}),
-            (ConnectionCounts{0, 2}));
-}
-
-TEST(CountHeldConnections, TheSameListenerInSeveralProcessesCountsNoConnection) {
-  // nginx: master and worker hold the same listener; the worker holds the accepted socket.
-  EXPECT_EQ(count_held_connections({{0x1, 80, true}, {0x1, 80, true}, {0xa, 80, false}}),
-            (ConnectionCounts{1, 0}));
 }
 
 TEST(ProcfsReaderFixture, ListsNumericEntriesOnly) {

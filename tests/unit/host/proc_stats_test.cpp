@@ -58,6 +58,47 @@ TEST(ParseStat, RejectsGarbage) {
   EXPECT_FALSE(parse_stat(std::string_view("1 (x)\0 S", 8)));
 }
 
+// Moved from tests/unit/discovery/procfs_reader_test.cpp with discovery's own parse_stat.
+TEST(ParseStat, CommWithSpacesAndParentheses) {
+  const auto fields = parse_stat(
+      "800 (my (weird) proc) S 1 800 800 0 -1 4194560 1532 0 0 0 12 7 0 0 20 0 1 0 9900 "
+      "11931648 1496 18446744073709551615 1 1 0 0 0 0 0 4096 134234626 0 0 0 17 3 0 0 0 0 0\n");
+  ASSERT_TRUE(fields);
+  EXPECT_EQ(fields->comm, "my (weird) proc");
+  EXPECT_EQ(fields->state, 'S');
+  EXPECT_EQ(fields->ppid, 1u);
+  EXPECT_EQ(fields->start_time_ticks, 9900u);
+}
+
+TEST(ParseStat, CommEndingInParenthesisAndSpace) {
+  const auto fields =
+      parse_stat("7 (a) ) R 2 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 123456789012 0 0");
+  ASSERT_TRUE(fields);
+  EXPECT_EQ(fields->comm, "a) ");
+  EXPECT_EQ(fields->start_time_ticks, 123456789012u);
+}
+
+TEST(ParseStat, RejectsTruncatedOrMalformed) {
+  EXPECT_FALSE(parse_stat(""));
+  EXPECT_FALSE(parse_stat("1 (init"));
+  EXPECT_FALSE(parse_stat("1 (init) S 0 1 1"));
+  EXPECT_FALSE(parse_stat("1 (init) S x 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 0"));
+  EXPECT_FALSE(parse_stat("1 (init) S 0 0 0 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 -5 0"));
+}
+
+TEST(ParseStat, ReadsTheParentPidAndRejectsABadOne) {
+  // The one stat parser serves discovery too, which needs the parent.
+  auto st = parse_stat(kStat);
+  ASSERT_TRUE(st);
+  EXPECT_EQ(st->ppid, 1u);
+  EXPECT_FALSE(parse_stat("1 (x) S p 1 1 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 5 0 0"));
+  EXPECT_FALSE(parse_stat("1 (x) S 4294967296 1 1 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 5 0 0"));
+  const auto spaced = parse_stat("9 (a (b) c) d) S 77 1 1 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 5 0 0");
+  ASSERT_TRUE(spaced);
+  EXPECT_EQ(spaced->comm, "a (b) c) d");
+  EXPECT_EQ(spaced->ppid, 77u);
+}
+
 TEST(ParseIo, ReadsBytes) {
   auto io = parse_io(
       "rchar: 52428800\nwchar: 1048576\nsyscr: 1200\nsyscw: 300\nread_bytes: 8192000\n"
