@@ -13,22 +13,22 @@ namespace {
 constexpr const char kMissing[] = "the kernel lacks the sock/sock_send_length tracepoints";
 
 TEST(IoHooksTest, AutoPrefersTheSocketTracepointsWhenTheKernelHasThem) {
-  EXPECT_EQ(choose_io_hooks("auto", ""), IoHooks::kSocketTracepoints);
+  EXPECT_EQ(choose_io_hooks(IoHooksSetting::kAuto, ""), IoHooks::kSocketTracepoints);
 }
 
 TEST(IoHooksTest, AutoFallsBackToSyscallTracepoints) {
-  EXPECT_EQ(choose_io_hooks("auto", kMissing), IoHooks::kSyscalls);
+  EXPECT_EQ(choose_io_hooks(IoHooksSetting::kAuto, kMissing), IoHooks::kSyscalls);
 }
 
 TEST(IoHooksTest, SyscallsIsHonouredEvenWhenSocketTracepointsExist) {
-  EXPECT_EQ(choose_io_hooks("syscalls", ""), IoHooks::kSyscalls);
-  EXPECT_EQ(choose_io_hooks("syscalls", kMissing), IoHooks::kSyscalls);
+  EXPECT_EQ(choose_io_hooks(IoHooksSetting::kSyscalls, ""), IoHooks::kSyscalls);
+  EXPECT_EQ(choose_io_hooks(IoHooksSetting::kSyscalls, kMissing), IoHooks::kSyscalls);
 }
 
 TEST(IoHooksTest, SocketOnAKernelWithoutThemIsAnErrorNamingTheKeyAndTheFix) {
-  EXPECT_EQ(choose_io_hooks("socket", ""), IoHooks::kSocketTracepoints);
+  EXPECT_EQ(choose_io_hooks(IoHooksSetting::kSocket, ""), IoHooks::kSocketTracepoints);
   try {
-    choose_io_hooks("socket", kMissing);
+    choose_io_hooks(IoHooksSetting::kSocket, kMissing);
     FAIL() << "expected ProbeError";
   } catch (const ProbeError& e) {
     const std::string text = e.what();

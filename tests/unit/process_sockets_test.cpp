@@ -143,17 +143,18 @@ namespace {
 
 TEST(OpenSocketReader, ProcNeedsNoKernelAndSaysSo) {
   std::string why;
-  EXPECT_EQ(open_socket_reader("proc", why), nullptr);
+  EXPECT_EQ(open_socket_reader(ConnectionCountsSetting::kProc, why), nullptr);
   EXPECT_EQ(why, "discovery.connection_counts: proc");
 }
 
 TEST(OpenSocketReader, AutoAndIteratorGiveAReaderWhereTheKernelHasOne) {
   std::string why;
   if (!open_reader(why)) GTEST_SKIP() << "SKIPPED LOUDLY: " << why;
-  for (const char* setting : {"auto", "iterator"}) {
+  for (const ConnectionCountsSetting setting :
+       {ConnectionCountsSetting::kAuto, ConnectionCountsSetting::kIterator}) {
     std::string why_proc;
-    EXPECT_NE(open_socket_reader(setting, why_proc), nullptr) << setting;
-    EXPECT_TRUE(why_proc.empty()) << setting;
+    EXPECT_NE(open_socket_reader(setting, why_proc), nullptr) << to_string(setting);
+    EXPECT_TRUE(why_proc.empty()) << to_string(setting);
   }
 }
 

@@ -232,8 +232,11 @@ int run_agent(const Config& config, const RunOptions& options, const std::atomic
   auto self = std::make_shared<SelfMetrics>(SelfMetrics::KernelView{
       [&probes] { return probes.drop_counts(); }, [&probes] { return probes.stat_counts(); },
       [&probes] { return probes.map_memory_bytes(); },
-      probes.io_hooks() == IoHooks::kSocketTracepoints ? "socket" : "syscalls",
-      use_sources.held_sockets ? "iterator" : "proc"});
+      std::string(to_string(probes.io_hooks() == IoHooks::kSocketTracepoints
+                                ? IoHooksSetting::kSocket
+                                : IoHooksSetting::kSyscalls)),
+      std::string(to_string(use_sources.held_sockets ? ConnectionCountsSetting::kIterator
+                                                     : ConnectionCountsSetting::kProc))});
   auto use = std::make_shared<ServiceUseCollector>(config.discovery, std::move(use_sources));
   auto serve = [&server](std::weak_ptr<prometheus::Collectable> collectable) {
     server->add(std::move(collectable));
@@ -302,7 +305,7 @@ int run_check(const Config& config) {
         std::printf("%-13s %-4s %s\n", "connections", "ok",
                     "counted by a BPF iterator over each service's sockets");
       } else {
-        const bool asked = config.discovery.connection_counts == "proc";
+        const bool asked = config.discovery.connection_counts == ConnectionCountsSetting::kProc;
         std::printf("%-13s %-4s counted from /proc/<pid>/net/tcp (%s)\n", "connections",
                     asked ? "ok" : "warn", why_proc.c_str());
       }

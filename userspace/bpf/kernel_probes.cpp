@@ -93,10 +93,10 @@ std::string socket_tracepoints_missing() {
   return missing;
 }
 
-IoHooks choose_io_hooks(const std::string& setting, const std::string& socket_missing) {
-  if (setting == "syscalls") return IoHooks::kSyscalls;
+IoHooks choose_io_hooks(IoHooksSetting setting, const std::string& socket_missing) {
+  if (setting == IoHooksSetting::kSyscalls) return IoHooks::kSyscalls;
   if (socket_missing.empty()) return IoHooks::kSocketTracepoints;
-  if (setting == "socket") {
+  if (setting == IoHooksSetting::kSocket) {
     throw ProbeError("io_hooks: socket cannot be used: " + socket_missing +
                      " (fix: io_hooks: auto or syscalls)");
   }

@@ -30,9 +30,9 @@ enum class IoHooks {
 
 // Empty when this kernel and build can use the socket tracepoints, else why not.
 std::string socket_tracepoints_missing();
-// The hooks for config value `setting` ("auto", "socket", "syscalls") given what
-// socket_tracepoints_missing() said. Throws ProbeError when "socket" cannot be had.
-IoHooks choose_io_hooks(const std::string& setting, const std::string& socket_missing);
+// The hooks for config value `setting` (auto, socket, syscalls) given what
+// socket_tracepoints_missing() said. Throws ProbeError when socket cannot be had.
+IoHooks choose_io_hooks(IoHooksSetting setting, const std::string& socket_missing);
 const char* io_hooks_name(IoHooks hooks);
 
 using DropCounts = std::array<uint64_t, REDEYE_DROP_MAX>;

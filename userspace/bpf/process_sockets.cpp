@@ -55,16 +55,16 @@ std::optional<std::vector<host::HeldSocket>> ProcessSocketReader::of_process(uin
   return result;
 }
 
-std::unique_ptr<ProcessSocketReader> open_socket_reader(const std::string& setting,
+std::unique_ptr<ProcessSocketReader> open_socket_reader(ConnectionCountsSetting setting,
                                                         std::string& why_proc) {
-  if (setting == "proc") {
+  if (setting == ConnectionCountsSetting::kProc) {
     why_proc = "discovery.connection_counts: proc";
     return nullptr;
   }
   try {
     return std::make_unique<ProcessSocketReader>();
   } catch (const ProbeError& e) {
-    if (setting == "iterator") {
+    if (setting == ConnectionCountsSetting::kIterator) {
       throw ProbeError(std::string("discovery.connection_counts: iterator cannot be used: ") +
                        e.what() + " (fix: connection_counts: auto or proc)");
     }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
 #include "host/tcp_connections.h"
 
 struct process_sockets_iter;  // generated skeleton
@@ -35,10 +36,10 @@ class ProcessSocketReader {
   process_sockets_iter* skel_ = nullptr;
 };
 
-// The reader for config value discovery.connection_counts (`setting`: "auto", "iterator",
-// "proc"), or null when connections are counted from /proc; then `why_proc` says why. Throws
-// ProbeError, naming the key and the fix, when "iterator" cannot be had.
-std::unique_ptr<ProcessSocketReader> open_socket_reader(const std::string& setting,
+// The reader for config value discovery.connection_counts (`setting`: auto, iterator, proc),
+// or null when connections are counted from /proc; then `why_proc` says why. Throws
+// ProbeError, naming the key and the fix, when iterator cannot be had.
+std::unique_ptr<ProcessSocketReader> open_socket_reader(ConnectionCountsSetting setting,
                                                         std::string& why_proc);
 
 // Decodes the iterator's output (struct redeye_held_socket records): whole records only; a

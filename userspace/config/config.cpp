@@ -1,17 +1,12 @@
 #include "config/config.h"
 
-#include <charconv>
 #include <map>
 #include <string_view>
 
+#include "config/config_keys.h"
+
 namespace redeye {
 namespace {
-
-bool valid_port(const std::string& text) {
-  unsigned port = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
-  return ec == std::errc() && end == text.data() + text.size() && port > 0 && port < 65536;
-}
 
 // Names and namespaces become label values: keep them to a charset no backend mangles.
 bool valid_label_value(const std::string& text) {
@@ -53,13 +48,6 @@ bool lowercase_hex(const std::string& text) {
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
-}
-
-// 60000 -> "1m", 5000 -> "5s", 250 -> "250ms": the forms the configuration file accepts.
-std::string format_duration_ms(uint32_t ms) {
-  if (ms != 0 && ms % 60000 == 0) return std::to_string(ms / 60000) + "m";
-  if (ms != 0 && ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
 }
 
 std::string validate_selector(const ProcessSelector& selector, const std::string& key) {
@@ -191,26 +179,6 @@ std::string validate_service(const ServiceRule& service, const std::string& key)
   return validate_users(service.users, key + ".users");
 }
 
-std::string validate_discovery(const DiscoveryConfig& discovery) {
-  if (discovery.use_interval_ms < 100) {
-    return "discovery.use_interval: " + format_duration_ms(discovery.use_interval_ms) +
-           " is below the minimum 100ms (example: 5s)";
-  }
-  if (discovery.storage_interval_ms < 1000) {
-    return "discovery.storage_interval: " + format_duration_ms(discovery.storage_interval_ms) +
-           " is below the minimum 1s (example: 60s)";
-  }
-  if (discovery.storage_max_entries == 0) {
-    return "discovery.storage_max_entries: must be at least 1 (example: 100000)";
-  }
-  const std::string& counts = discovery.connection_counts;
-  if (counts != "auto" && counts != "iterator" && counts != "proc") {
-    return "discovery.connection_counts: '" + counts +
-           "' is unknown (example: auto; one of auto iterator proc)";
-  }
-  return "";
-}
-
 }  // namespace
 
 std::string normalize_listen_address(const std::string& listen) {
@@ -258,49 +226,10 @@ std::string validate_web(const WebConfig& web) {
 }  // namespace
 
 std::string validate(const Config& config) {
-  const std::string listen = normalize_listen_address(config.listen);
-  const auto colon = listen.rfind(':');
-  if (colon == std::string::npos || colon == 0 || !valid_port(listen.substr(colon + 1))) {
-    return "listen: '" + config.listen + "' is not HOST:PORT (example: 0.0.0.0:9464 or :9464)";
+  // The scalar keys: ranges and checks from the key table (config_keys.cpp).
+  for (const ConfigKey& key : config_keys()) {
+    if (std::string error = check_config_value(key, config); !error.empty()) return error;
   }
-  if (config.capture_bytes == 0 || config.capture_bytes > 8192) {
-    return "capture_bytes: " + std::to_string(config.capture_bytes) +
-           " is outside 1..8192 (example: 4096)";
-  }
-  if (config.max_connections < 64) {
-    return "max_connections: " + std::to_string(config.max_connections) +
-           " is below the minimum 64 (example: 65536)";
-  }
-  if (config.route_limit == 0) {
-    return "route_limit: must be at least 1 (example: 100)";
-  }
-  if (config.server_port_limit == 0) {
-    return "server_port_limit: must be at least 1 (example: 16)";
-  }
-  if (config.series_expiry_ms != 0 && config.series_expiry_ms < 1000) {
-    return "series_expiry: " + std::to_string(config.series_expiry_ms) +
-           "ms is below 1s; use 0 to keep series for ever (example: 5m)";
-  }
-  const uint32_t rb = config.ring_buffer_bytes;
-  if (rb < 4096 || (rb & (rb - 1)) != 0) {
-    return "ring_buffer_bytes: " + std::to_string(rb) +
-           " must be a power of two >= 4096 (example: 8388608)";
-  }
-  if (config.io_hooks != "auto" && config.io_hooks != "socket" && config.io_hooks != "syscalls") {
-    return "io_hooks: '" + config.io_hooks +
-           "' is unknown (example: auto; one of auto socket syscalls)";
-  }
-  static const char* const kLevels[] = {"trace", "debug",    "info", "warn",
-                                        "error", "critical", "off"};
-  bool known_level = false;
-  for (const char* level : kLevels) {
-    if (config.log_level == level) known_level = true;
-  }
-  if (!known_level) {
-    return "log_level: '" + config.log_level +
-           "' is unknown (example: info; one of trace debug info warn error)";
-  }
-  if (std::string error = validate_discovery(config.discovery); !error.empty()) return error;
   if (std::string error = validate_web(config.web); !error.empty()) return error;
   if (!config.users_hash_key_file.empty() && config.users_hash_key_file.front() != '/') {
     return "users_hash_key_file: '" + config.users_hash_key_file +

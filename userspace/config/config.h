@@ -1,14 +1,24 @@
 // Everything the agent can be told (YAML, REDEYE_* environment variables, command line), parsed
-// once and passed down by value.
+// once and passed down by value. The scalar keys' names, variables, docs and ranges are in
+// config_keys.cpp: a new key is a field here and a row there.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace redeye {
+
+// config io_hooks: which kernel hooks see socket reads and writes.
+enum class IoHooksSetting : uint8_t { kAuto, kSocket, kSyscalls };
+// config discovery.connection_counts: where process_open_tcp_connections comes from.
+enum class ConnectionCountsSetting : uint8_t { kAuto, kIterator, kProc };
+// The configuration's spelling of each value ("auto", "socket", ...), from the key table.
+std::string_view to_string(IoHooksSetting setting);
+std::string_view to_string(ConnectionCountsSetting setting);
 
 struct PortRange {
   uint16_t first = 0;
@@ -64,10 +74,10 @@ struct DiscoveryConfig {
   uint32_t use_interval_ms = 5000;        // how often USE metrics are read from /proc and cgroups
   uint32_t storage_interval_ms = 60000;   // how often storage_paths are walked
   uint32_t storage_max_entries = 100000;  // a walk stops (and says so) after this many entries
-  // How process_open_tcp_connections is counted: "iterator" (a BPF iterator over each
-  // service's sockets, Linux 6.1+), "proc" (/proc/<pid>/net/tcp{,6}: walks the kernel's whole
-  // socket hash per network namespace per round) or "auto" (iterator when the kernel can).
-  std::string connection_counts = "auto";
+  // How process_open_tcp_connections is counted: iterator (a BPF iterator over each
+  // service's sockets, Linux 6.1+), proc (/proc/<pid>/net/tcp{,6}: walks the kernel's whole
+  // socket hash per network namespace per round) or auto (iterator when the kernel can).
+  ConnectionCountsSetting connection_counts = ConnectionCountsSetting::kAuto;
 };
 
 // The metrics endpoint's transport and access control.
@@ -82,8 +92,9 @@ struct Config {
   // Where /metrics is served: "HOST:PORT" (":PORT" means every address).
   std::string listen = "0.0.0.0:9464";
   std::string log_level = "info";
-  // Payload prefix copied per syscall for HTTP connections (1..8192). Larger captures more of
-  // big request heads and pipelined bursts at more CPU per event.
+  // Payload prefix the kernel copies per syscall on every classified connection (HTTP,
+  // PostgreSQL, AMQP), 1..8192. Larger captures more of big request heads, messages and
+  // pipelined bursts at more CPU per event.
   uint32_t capture_bytes = 4096;
   // Connections tracked at once, in the kernel (LRU) and in userspace.
   uint32_t max_connections = 65536;
@@ -97,11 +108,11 @@ struct Config {
   uint32_t series_expiry_ms = 5 * 60 * 1000;
   // Ring buffer size in bytes (power of two, >= 1 page).
   uint32_t ring_buffer_bytes = 8 * 1024 * 1024;
-  // Which kernel hooks see socket reads/writes: "socket" (the sock_send_length /
-  // sock_recv_length tracepoints: socket I/O only, cheapest), "syscalls" (syscall tracepoints
-  // on read/write/... of every process, any kernel), or "auto" (socket when the kernel has
+  // Which kernel hooks see socket reads/writes: socket (the sock_send_length /
+  // sock_recv_length tracepoints: socket I/O only, cheapest), syscalls (syscall tracepoints
+  // on read/write/... of every process, any kernel), or auto (socket when the kernel has
   // them, else syscalls).
-  std::string io_hooks = "auto";
+  IoHooksSetting io_hooks = IoHooksSetting::kAuto;
   // Benchmark floor: attach the same probes with programs that return at once.
   bool empty_probes = false;
   // Follow every process (but redeye) instead of only discovered services. Not in the YAML

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "config/config_keys.h"
 #include "config/yaml_values.h"
 
 namespace redeye {
@@ -67,34 +68,34 @@ namespace {
 
 constexpr const char* kEmbeddedSource = "<embedded default>";
 
-constexpr KeySpec kTopKeys[] = {
-    {"listen", "\":9464\""},
-    {"log_level", "info"},
-    {"capture_bytes", "4096"},
-    {"max_connections", "65536"},
-    {"route_limit", "100"},
-    {"server_port_limit", "16"},
-    {"series_expiry", "5m"},
-    {"ring_buffer_bytes", "8388608"},
-    {"io_hooks", "auto"},
+// The structural keys of each level; the scalar keys come from the key table.
+constexpr KeySpec kTopStructureKeys[] = {
     {"discovery", "{listening_processes: true}"},
     {"services", "[{name: shop-api, match: {port: 8080}}]"},
     {"exclude", "[{exe: /usr/sbin/sshd}]"},
     {"web", "{tls_cert_file: /etc/redeye/tls.crt, tls_key_file: /etc/redeye/tls.key}"},
-    {"users_hash_key_file", "/etc/redeye/users-hash-key"},
 };
 
-constexpr KeySpec kWebKeys[] = {
-    {"tls_cert_file", "/etc/redeye/tls.crt"},
-    {"tls_key_file", "/etc/redeye/tls.key"},
-    {"basic_auth_username", "prometheus"},
-    {"basic_auth_password_file", "/etc/redeye/metrics-password"},
-};
+// The keys known at one level ("" for the top, "discovery", "web"): the table's rows of that
+// level, in table order, then `structure`.
+std::vector<KeySpec> level_keys(const std::string& level, std::span<const KeySpec> structure) {
+  std::vector<KeySpec> keys;
+  for (const ConfigKey& key : config_keys()) {
+    const std::string_view path = key.path;
+    const auto dot = path.rfind('.');
+    const std::string_view of = dot == std::string_view::npos ? "" : path.substr(0, dot);
+    if (of == level) {
+      keys.push_back({dot == std::string_view::npos ? key.path : key.path + dot + 1, key.example});
+    }
+  }
+  keys.insert(keys.end(), structure.begin(), structure.end());
+  return keys;
+}
 
-constexpr KeySpec kDiscoveryKeys[] = {
-    {"listening_processes", "true"},   {"use_interval", "5s"},        {"storage_interval", "60s"},
-    {"storage_max_entries", "100000"}, {"connection_counts", "auto"},
-};
+const std::vector<KeySpec>& top_keys() {
+  static const std::vector<KeySpec> keys = level_keys("", kTopStructureKeys);
+  return keys;
+}
 
 constexpr KeySpec kServiceKeys[] = {
     {"name", "shop-api"},
@@ -258,50 +259,17 @@ std::vector<ProcessSelector> parse_excludes(const YAML::Node& node, const std::s
   return excludes;
 }
 
-void apply_discovery(const YAML::Node& node, DiscoveryConfig& discovery) {
-  const std::string key = "discovery";
+// A mapping of scalar keys from the table ("discovery", "web").
+void apply_section(const YAML::Node& node, const std::string& key, const char* example,
+                   Config& config) {
   if (node.IsNull()) return;
-  if (!node.IsMap()) {
-    fail(key, std::string("is ") + kind_of(node) + ", expected a mapping",
-         "{listening_processes: true, use_interval: 5s}");
-  }
-  for_each_entry(node, key, kDiscoveryKeys, [&](const std::string& name, const YAML::Node& value) {
+  if (!node.IsMap())
+    fail(key, std::string("is ") + kind_of(node) + ", expected a mapping", example);
+  const std::vector<KeySpec> keys = level_keys(key, {});
+  for_each_entry(node, key, keys, [&](const std::string& name, const YAML::Node& value) {
     const std::string path = child(key, name);
-    const char* example = example_of(kDiscoveryKeys, name);
-    const std::string text = scalar_text(value, path, example);
-    if (name == "listening_processes") {
-      discovery.listening_processes = parse_bool(text, path, example);
-    } else if (name == "use_interval") {
-      discovery.use_interval_ms = parse_duration_ms(text, path, example);
-    } else if (name == "storage_interval") {
-      discovery.storage_interval_ms = parse_duration_ms(text, path, example);
-    } else if (name == "storage_max_entries") {
-      discovery.storage_max_entries = parse_uint32(text, path, example);
-    } else if (name == "connection_counts") {
-      discovery.connection_counts = text;
-    }
-  });
-}
-
-void apply_web(const YAML::Node& node, WebConfig& web) {
-  const std::string key = "web";
-  if (node.IsNull()) return;
-  if (!node.IsMap()) {
-    fail(key, std::string("is ") + kind_of(node) + ", expected a mapping",
-         "{tls_cert_file: /etc/redeye/tls.crt, tls_key_file: /etc/redeye/tls.key}");
-  }
-  for_each_entry(node, key, kWebKeys, [&](const std::string& name, const YAML::Node& value) {
-    const std::string path = child(key, name);
-    const std::string text = scalar_text(value, path, example_of(kWebKeys, name));
-    if (name == "tls_cert_file") {
-      web.tls_cert_file = text;
-    } else if (name == "tls_key_file") {
-      web.tls_key_file = text;
-    } else if (name == "basic_auth_username") {
-      web.basic_auth_username = text;
-    } else if (name == "basic_auth_password_file") {
-      web.basic_auth_password_file = text;
-    }
+    const ConfigKey* row = find_config_key(path);
+    set_config_value(*row, scalar_text(value, path, row->example), path, config);
   });
 }
 
@@ -314,36 +282,19 @@ void apply_document(const YAML::Node& root, const std::string& source, Config& c
          std::string("the document is ") + kind_of(root) + ", expected a mapping of settings",
          "listen: \":9464\"");
   }
-  for_each_entry(root, "", kTopKeys, [&](const std::string& name, const YAML::Node& value) {
-    const char* example = example_of(kTopKeys, name);
-    if (name == "listen") {
-      config.listen = scalar_text(value, name, example);
-    } else if (name == "log_level") {
-      config.log_level = scalar_text(value, name, example);
-    } else if (name == "capture_bytes") {
-      config.capture_bytes = parse_uint32(scalar_text(value, name, example), name, example);
-    } else if (name == "max_connections") {
-      config.max_connections = parse_uint32(scalar_text(value, name, example), name, example);
-    } else if (name == "route_limit") {
-      config.route_limit = parse_uint32(scalar_text(value, name, example), name, example);
-    } else if (name == "server_port_limit") {
-      config.server_port_limit = parse_uint32(scalar_text(value, name, example), name, example);
-    } else if (name == "series_expiry") {
-      config.series_expiry_ms = parse_duration_ms(scalar_text(value, name, example), name, example);
-    } else if (name == "ring_buffer_bytes") {
-      config.ring_buffer_bytes = parse_uint32(scalar_text(value, name, example), name, example);
-    } else if (name == "io_hooks") {
-      config.io_hooks = scalar_text(value, name, example);
+  for_each_entry(root, "", top_keys(), [&](const std::string& name, const YAML::Node& value) {
+    if (const ConfigKey* row = find_config_key(name)) {
+      set_config_value(*row, scalar_text(value, name, row->example), name, config);
     } else if (name == "discovery") {
-      apply_discovery(value, config.discovery);
+      apply_section(value, name, "{listening_processes: true, use_interval: 5s}", config);
     } else if (name == "services") {
       config.services = parse_services(value, name);
     } else if (name == "exclude") {
       config.exclude = parse_excludes(value, name);
     } else if (name == "web") {
-      apply_web(value, config.web);
-    } else if (name == "users_hash_key_file") {
-      config.users_hash_key_file = scalar_text(value, name, example);
+      apply_section(value, name,
+                    "{tls_cert_file: /etc/redeye/tls.crt, tls_key_file: /etc/redeye/tls.key}",
+                    config);
     }
   });
 }
@@ -362,65 +313,8 @@ std::string variable_for(const std::string& key_path) {
   return name;
 }
 
+// The variables that are not rows of the key table.
 constexpr EnvOverride kEnvOverrides[] = {
-    {"listen", [](Config& c, const std::string& text, const std::string&) { c.listen = text; }},
-    {"log_level",
-     [](Config& c, const std::string& text, const std::string&) { c.log_level = text; }},
-    {"capture_bytes",
-     [](Config& c, const std::string& text, const std::string& var) {
-       c.capture_bytes = parse_uint32(text, var, "4096");
-     }},
-    {"max_connections",
-     [](Config& c, const std::string& text, const std::string& var) {
-       c.max_connections = parse_uint32(text, var, "65536");
-     }},
-    {"route_limit", [](Config& c, const std::string& text,
-                       const std::string& var) { c.route_limit = parse_uint32(text, var, "100"); }},
-    {"server_port_limit",
-     [](Config& c, const std::string& text, const std::string& var) {
-       c.server_port_limit = parse_uint32(text, var, "16");
-     }},
-    {"series_expiry",
-     [](Config& c, const std::string& text, const std::string& var) {
-       c.series_expiry_ms = parse_duration_ms(text, var, "5m");
-     }},
-    {"ring_buffer_bytes",
-     [](Config& c, const std::string& text, const std::string& var) {
-       c.ring_buffer_bytes = parse_uint32(text, var, "8388608");
-     }},
-    {"io_hooks", [](Config& c, const std::string& text, const std::string&) { c.io_hooks = text; }},
-    {"discovery.listening_processes",
-     [](Config& c, const std::string& text, const std::string& var) {
-       c.discovery.listening_processes = parse_bool(text, var, "true");
-     }},
-    {"discovery.use_interval",
-     [](Config& c, const std::string& text, const std::string& var) {
-       c.discovery.use_interval_ms = parse_duration_ms(text, var, "5s");
-     }},
-    {"discovery.storage_interval",
-     [](Config& c, const std::string& text, const std::string& var) {
-       c.discovery.storage_interval_ms = parse_duration_ms(text, var, "60s");
-     }},
-    {"discovery.storage_max_entries",
-     [](Config& c, const std::string& text, const std::string& var) {
-       c.discovery.storage_max_entries = parse_uint32(text, var, "100000");
-     }},
-    {"discovery.connection_counts",
-     [](Config& c, const std::string& text, const std::string&) {
-       c.discovery.connection_counts = text;
-     }},
-    {"web.tls_cert_file",
-     [](Config& c, const std::string& text, const std::string&) { c.web.tls_cert_file = text; }},
-    {"web.tls_key_file",
-     [](Config& c, const std::string& text, const std::string&) { c.web.tls_key_file = text; }},
-    {"web.basic_auth_username", [](Config& c, const std::string& text,
-                                   const std::string&) { c.web.basic_auth_username = text; }},
-    {"web.basic_auth_password_file",
-     [](Config& c, const std::string& text, const std::string&) {
-       c.web.basic_auth_password_file = text;
-     }},
-    {"users_hash_key_file",
-     [](Config& c, const std::string& text, const std::string&) { c.users_hash_key_file = text; }},
     // Not a YAML key: the key itself, for orchestrators that hand secrets over as variables.
     {"users_hash_key",
      [](Config& c, const std::string& text, const std::string&) { c.users_hash_key = text; }},
@@ -440,6 +334,13 @@ constexpr EnvOverride kEnvOverrides[] = {
 std::vector<std::pair<std::string, std::string>> apply_environment(
     const std::map<std::string, std::string>& env, Config& config) {
   std::vector<std::pair<std::string, std::string>> applied;
+  for (const ConfigKey& key : config_keys()) {
+    if (key.env == nullptr) continue;
+    const auto it = env.find(key.env);
+    if (it == env.end() || it->second.empty()) continue;  // empty means unset
+    set_config_value(key, it->second, key.env, config);
+    applied.emplace_back(key.path, key.env);
+  }
   for (const EnvOverride& override_ : kEnvOverrides) {
     const std::string variable = variable_for(override_.key_path);
     const auto it = env.find(variable);
@@ -532,6 +433,9 @@ std::map<std::string, std::string> environment_from(char** envp) {
 
 std::vector<std::string> unknown_redeye_variables(const std::map<std::string, std::string>& env) {
   std::set<std::string> known;
+  for (const ConfigKey& key : config_keys()) {
+    if (key.env != nullptr) known.insert(key.env);
+  }
   for (const EnvOverride& override_ : kEnvOverrides) known.insert(variable_for(override_.key_path));
   std::vector<std::string> unknown;
   for (const auto& [name, value] : env) {

@@ -60,12 +60,12 @@ Config full_example_struct() {
   c.server_port_limit = 4;
   c.series_expiry_ms = 90000;
   c.ring_buffer_bytes = 16777216;
-  c.io_hooks = "syscalls";
+  c.io_hooks = IoHooksSetting::kSyscalls;
   c.discovery.listening_processes = false;
   c.discovery.use_interval_ms = 500;
   c.discovery.storage_interval_ms = 120000;
   c.discovery.storage_max_entries = 5000;
-  c.discovery.connection_counts = "proc";
+  c.discovery.connection_counts = ConnectionCountsSetting::kProc;
   ServiceRule shop;
   shop.name = "shop-api";
   shop.service_namespace = "alexandrite";
@@ -168,7 +168,7 @@ TEST(ConfigLoader, EnvironmentOverridesFile) {
   EXPECT_EQ(config.discovery.use_interval_ms, 10000u);
   EXPECT_EQ(config.discovery.storage_interval_ms, 3600000u);
   EXPECT_EQ(config.discovery.storage_max_entries, 42u);
-  EXPECT_EQ(config.discovery.connection_counts, "iterator");
+  EXPECT_EQ(config.discovery.connection_counts, ConnectionCountsSetting::kIterator);
   ASSERT_EQ(config.services.size(), 1u);
   EXPECT_EQ(config.services[0].name, "web");
   ASSERT_EQ(config.services[0].match.ports.size(), 2u);
