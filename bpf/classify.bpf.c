@@ -27,5 +27,5 @@ __noinline int redeye_classify_window(__u32 len, __u32 direction) {
   int protocol = redeye_infer_protocol(ev->data, len, (int)direction, &role);
   if (protocol <= 0) return protocol;
   return REDEYE_CLASSIFIED(protocol,
-                           role == REDEYE_INFER_SERVER ? REDEYE_ROLE_SERVER : REDEYE_ROLE_CLIENT);
+                           role == REDEYE_ROLE_SERVER ? REDEYE_ROLE_SERVER : REDEYE_ROLE_CLIENT);
 }

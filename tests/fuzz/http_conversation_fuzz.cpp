@@ -25,10 +25,10 @@
 #include <vector>
 
 #include "fuzz_support.h"
+#include "protocols/http/http_conversation.h"
 #include "protocols/http/http_events.h"
 #include "protocols/http/http_method.h"
 #include "protocols/http/http_route.h"
-#include "protocols/http/http_server_conversation.h"
 
 namespace {
 
@@ -39,10 +39,12 @@ using redeye::fuzz::Schedule;
 using redeye::fuzz::Stream;
 
 using redeye::http::HttpAnomaly;
+using redeye::http::HttpConversation;
 using redeye::http::HttpEventSink;
 using redeye::http::HttpExchange;
 using redeye::http::HttpRequestHead;
-using redeye::http::HttpServerConversation;
+using redeye::protocols::Chunk;
+using redeye::protocols::Role;
 
 // Checks the sink invariants and records the events without timestamps.
 class CheckingSink : public HttpEventSink {
@@ -82,26 +84,40 @@ class CheckingSink : public HttpEventSink {
   std::deque<HttpRequestHead> open_;
 };
 
-// Feeds both streams in chunks chosen by the generator, then closes.
-std::vector<std::string> run(Stream in, Stream out, const Schedule& schedule) {
-  HttpServerConversation conversation;
+// Feeds the request stream `in` and the response stream `out` in chunks chosen by the
+// generator, then closes. A server reads requests; a client writes them.
+std::vector<std::string> run(Stream in, Stream out, const Schedule& schedule,
+                             Role role = Role::kServer) {
   CheckingSink sink;
+  HttpConversation conversation(role, sink);
+  const auto requests = [&](const Chunk& chunk) {
+    if (role == Role::kServer) {
+      conversation.on_inbound(chunk);
+    } else {
+      conversation.on_outbound(chunk);
+    }
+  };
   const uint64_t ts = feed_schedule(
       in, out, schedule, 1,
       [&](bool inbound, std::span<const uint8_t> chunk, uint64_t uncaptured, uint64_t at) {
+        const Chunk c{.captured = chunk, .uncaptured = uncaptured, .ts_ns = at};
         if (inbound) {
           sink.inbound_bytes += chunk.size() + uncaptured;
-          conversation.on_inbound(chunk, uncaptured, at, sink);
+          requests(c);
         } else {
           sink.outbound_bytes += chunk.size() + uncaptured;
-          conversation.on_outbound(chunk, uncaptured, at, sink);
+          if (role == Role::kServer) {
+            conversation.on_outbound(c);
+          } else {
+            conversation.on_inbound(c);
+          }
         }
       });
-  conversation.on_close(ts, sink);
+  conversation.on_close(ts);
   check(sink.all_closed());
   // A closed conversation starts afresh and stays consistent.
-  conversation.on_inbound(in.bytes, 0, ts + 1, sink);
-  conversation.on_close(ts + 2, sink);
+  requests({.captured = in.bytes, .ts_ns = ts + 1});
+  conversation.on_close(ts + 2);
   check(sink.all_closed());
   return std::move(sink.log);
 }
@@ -142,7 +158,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
   const Stream in = input->first;
   const Stream out = input->second;
 
-  run(in, out, options);
+  // The client side sees the same exchanges as the server side, directions swapped.
+  check(run(in, out, options) == run(in, out, options, Role::kClient));
 
   // Chunking invariance: without gaps and with all requests first, the events must not depend on
   // where the chunks are cut.

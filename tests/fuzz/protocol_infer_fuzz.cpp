@@ -19,7 +19,7 @@ int http_verdict(const uint8_t* data, size_t n, int direction) {
   std::vector<unsigned char> copy(data, data + n);
   int role = 0;
   const int v = redeye_infer_http(copy.data(), static_cast<unsigned int>(n), direction, &role);
-  if (v == 1 && role != REDEYE_INFER_SERVER && role != REDEYE_INFER_CLIENT) std::abort();
+  if (v == 1 && role != REDEYE_ROLE_SERVER && role != REDEYE_ROLE_CLIENT) std::abort();
   return v;
 }
 
@@ -27,7 +27,7 @@ int http_verdict(const uint8_t* data, size_t n, int direction) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
-  const int direction = data[0] & 1 ? REDEYE_INFER_OUTBOUND : REDEYE_INFER_INBOUND;
+  const int direction = data[0] & 1 ? REDEYE_DIR_OUTBOUND : REDEYE_DIR_INBOUND;
   const uint8_t* bytes = data + 1;
   const size_t len = std::min<size_t>(size - 1, REDEYE_INFER_WINDOW);
 
@@ -38,7 +38,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const bool known = protocol == REDEYE_PROTO_HTTP1 || protocol == REDEYE_PROTO_POSTGRES ||
                      protocol == REDEYE_PROTO_AMQP;
   if (!known && protocol != 0 && protocol != REDEYE_INFER_MORE) std::abort();
-  if (known && role != REDEYE_INFER_SERVER && role != REDEYE_INFER_CLIENT) std::abort();
+  if (known && role != REDEYE_ROLE_SERVER && role != REDEYE_ROLE_CLIENT) std::abort();
 
   int decided = REDEYE_INFER_MORE;
   for (size_t n = 1; n <= len; n++) {  // the kernel never asks about zero bytes

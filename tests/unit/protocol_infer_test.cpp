@@ -103,7 +103,7 @@ TEST(ProtocolInferTest, OtherProtocolsFirstBytesAreNotHttp) {
       std::string("\x01\x00\x00\x00\x00\x00\x10\x00\x0a\x00\x0a", 11),  // AMQP method
   };
   for (const auto& bytes : samples) {
-    for (int direction : {REDEYE_INFER_INBOUND, REDEYE_INFER_OUTBOUND}) {
+    for (int direction : {REDEYE_DIR_INBOUND, REDEYE_DIR_OUTBOUND}) {
       int role = 0;
       const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
       EXPECT_EQ(redeye_infer_http(p, static_cast<unsigned int>(bytes.size()), direction, &role), 0)
@@ -113,28 +113,28 @@ TEST(ProtocolInferTest, OtherProtocolsFirstBytesAreNotHttp) {
 }
 
 TEST(ProtocolInferTest, TheTableWaitsOnlyForHttpPrefixes) {
-  EXPECT_EQ(infer("PROPF", REDEYE_INFER_INBOUND).first, REDEYE_INFER_MORE);
-  EXPECT_EQ(infer("HTTP/1.", REDEYE_INFER_INBOUND).first, REDEYE_INFER_MORE);
-  EXPECT_EQ(infer("HTTP/1.1 20", REDEYE_INFER_INBOUND).first, REDEYE_INFER_MORE);
-  EXPECT_EQ(infer("HTTP/1.1 200", REDEYE_INFER_INBOUND),
-            std::make_pair(REDEYE_PROTO_HTTP1 + 0, REDEYE_INFER_CLIENT));
-  EXPECT_EQ(infer("HTTP/1.1 2x0", REDEYE_INFER_INBOUND).first, 0);
-  EXPECT_EQ(infer(std::string("\x00\x00", 2), REDEYE_INFER_INBOUND).first, 0);
-  EXPECT_EQ(infer("PROPFIND /x HTTP/1.1\r\n", REDEYE_INFER_INBOUND),
-            std::make_pair(REDEYE_PROTO_HTTP1 + 0, REDEYE_INFER_SERVER));
+  EXPECT_EQ(infer("PROPF", REDEYE_DIR_INBOUND).first, REDEYE_INFER_MORE);
+  EXPECT_EQ(infer("HTTP/1.", REDEYE_DIR_INBOUND).first, REDEYE_INFER_MORE);
+  EXPECT_EQ(infer("HTTP/1.1 20", REDEYE_DIR_INBOUND).first, REDEYE_INFER_MORE);
+  EXPECT_EQ(infer("HTTP/1.1 200", REDEYE_DIR_INBOUND),
+            std::make_pair(REDEYE_PROTO_HTTP1 + 0, REDEYE_ROLE_CLIENT + 0));
+  EXPECT_EQ(infer("HTTP/1.1 2x0", REDEYE_DIR_INBOUND).first, 0);
+  EXPECT_EQ(infer(std::string("\x00\x00", 2), REDEYE_DIR_INBOUND).first, 0);
+  EXPECT_EQ(infer("PROPFIND /x HTTP/1.1\r\n", REDEYE_DIR_INBOUND),
+            std::make_pair(REDEYE_PROTO_HTTP1 + 0, REDEYE_ROLE_SERVER + 0));
 }
 
 TEST(ProtocolInferTest, HttpRoleFollowsWhoSendsTheRequest) {
-  EXPECT_EQ(infer("GET /x HTTP/1.1\r\n", REDEYE_INFER_INBOUND),
-            std::make_pair(REDEYE_PROTO_HTTP1 + 0, REDEYE_INFER_SERVER));
-  EXPECT_EQ(infer("GET /x HTTP/1.1\r\n", REDEYE_INFER_OUTBOUND),
-            std::make_pair(REDEYE_PROTO_HTTP1 + 0, REDEYE_INFER_CLIENT));
+  EXPECT_EQ(infer("GET /x HTTP/1.1\r\n", REDEYE_DIR_INBOUND),
+            std::make_pair(REDEYE_PROTO_HTTP1 + 0, REDEYE_ROLE_SERVER + 0));
+  EXPECT_EQ(infer("GET /x HTTP/1.1\r\n", REDEYE_DIR_OUTBOUND),
+            std::make_pair(REDEYE_PROTO_HTTP1 + 0, REDEYE_ROLE_CLIENT + 0));
   // A client whose write we missed (joined mid-stream) shows itself by reading a response.
-  EXPECT_EQ(infer("HTTP/1.1 200 OK\r\n", REDEYE_INFER_INBOUND),
-            std::make_pair(REDEYE_PROTO_HTTP1 + 0, REDEYE_INFER_CLIENT));
+  EXPECT_EQ(infer("HTTP/1.1 200 OK\r\n", REDEYE_DIR_INBOUND),
+            std::make_pair(REDEYE_PROTO_HTTP1 + 0, REDEYE_ROLE_CLIENT + 0));
   // A server writing a response is not evidence enough on its own.
-  EXPECT_EQ(infer("HTTP/1.1 200 OK\r\n", REDEYE_INFER_OUTBOUND).first, 0);
-  EXPECT_EQ(infer("HTTP/2 200", REDEYE_INFER_INBOUND).first, 0);
+  EXPECT_EQ(infer("HTTP/1.1 200 OK\r\n", REDEYE_DIR_OUTBOUND).first, 0);
+  EXPECT_EQ(infer("HTTP/2 200", REDEYE_DIR_INBOUND).first, 0);
 }
 
 TEST(ProtocolInferTest, TableIdsMatchTheAbi) {
@@ -142,7 +142,7 @@ TEST(ProtocolInferTest, TableIdsMatchTheAbi) {
   EXPECT_EQ(REDEYE_PROTO_HTTP1, 1);
   EXPECT_EQ(REDEYE_PROTO_POSTGRES, 2);
   EXPECT_EQ(REDEYE_PROTO_AMQP, 3);
-  EXPECT_EQ(infer("\x01\x02\x03garbage", REDEYE_INFER_INBOUND).first, 0);
+  EXPECT_EQ(infer("\x01\x02\x03garbage", REDEYE_DIR_INBOUND).first, 0);
 }
 
 }  // namespace

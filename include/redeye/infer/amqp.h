@@ -71,16 +71,16 @@ static inline int redeye_amqp_method_frame_side(const unsigned char* p, unsigned
 
 static inline int redeye_infer_amqp(const unsigned char* p, unsigned int len, int direction,
                                     int* role) {
-  int written = direction == REDEYE_INFER_OUTBOUND;
+  int written = direction == REDEYE_DIR_OUTBOUND;
   if (redeye_prefix_is(p, len, "AMQP\0\0\x09\x01", 8)) {
-    *role = written ? REDEYE_INFER_CLIENT : REDEYE_INFER_SERVER;
+    *role = written ? REDEYE_ROLE_CLIENT : REDEYE_ROLE_SERVER;
     return 1;
   }
   int side = redeye_amqp_method_frame_side(p, len);
   if (side == 0) return 0;
   /* The client writes what the client sends; the broker reads it. */
   int client = (side == 1) == written;
-  *role = client ? REDEYE_INFER_CLIENT : REDEYE_INFER_SERVER;
+  *role = client ? REDEYE_ROLE_CLIENT : REDEYE_ROLE_SERVER;
   return 1;
 }
 

@@ -3,6 +3,10 @@
 #ifndef REDEYE_INFER_COMMON_H
 #define REDEYE_INFER_COMMON_H
 
+/* A rule's `direction` is an enum redeye_direction (what the followed process did with the
+ * bytes), its `*role` on success an enum redeye_role (the process's side). */
+#include "redeye/abi.h"
+
 /* Bytes of a read or write the binary rules (PostgreSQL, AMQP) look at. */
 #define REDEYE_INFER_PREFIX 16
 /* Bytes the text rules (HTTP) may look at: the first bytes of a connection, gathered over
@@ -11,14 +15,6 @@
 
 /* A rule's "not yet": the bytes so far are a prefix of what it recognises, more are needed. */
 #define REDEYE_INFER_MORE (-1)
-
-/* `direction`: what the followed process did with the bytes. */
-#define REDEYE_INFER_INBOUND 0
-#define REDEYE_INFER_OUTBOUND 1
-
-/* `*role` on success: the followed process's side of the conversation. */
-#define REDEYE_INFER_SERVER 1
-#define REDEYE_INFER_CLIENT 2
 
 /* `v` itself, in a register the BPF verifier does not link to `v`'s: a loop that compares its
  * index with the length refines the copy, not the length. Otherwise every exit index leaves

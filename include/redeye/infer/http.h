@@ -138,13 +138,13 @@ static inline int redeye_infer_http(const unsigned char* p, unsigned int len, in
                                     int* role) {
   int request = redeye_looks_like_http_request(p, len);
   if (request == 1) {
-    *role = direction == REDEYE_INFER_INBOUND ? REDEYE_INFER_SERVER : REDEYE_INFER_CLIENT;
+    *role = direction == REDEYE_DIR_INBOUND ? REDEYE_ROLE_SERVER : REDEYE_ROLE_CLIENT;
     return 1;
   }
-  if (direction != REDEYE_INFER_INBOUND) return request;
+  if (direction != REDEYE_DIR_INBOUND) return request;
   int response = redeye_looks_like_http_response(p, len);
   if (response == 1) {
-    *role = REDEYE_INFER_CLIENT;
+    *role = REDEYE_ROLE_CLIENT;
     return 1;
   }
   return request == REDEYE_INFER_MORE || response == REDEYE_INFER_MORE ? REDEYE_INFER_MORE : 0;

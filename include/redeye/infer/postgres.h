@@ -154,7 +154,7 @@ static inline int redeye_infer_postgres(const unsigned char* p, unsigned int len
     }
   }
   if (!frontend) return 0;
-  *role = direction == REDEYE_INFER_OUTBOUND ? REDEYE_INFER_CLIENT : REDEYE_INFER_SERVER;
+  *role = direction == REDEYE_DIR_OUTBOUND ? REDEYE_ROLE_CLIENT : REDEYE_ROLE_SERVER;
   return 1;
 }
 

@@ -1,4 +1,4 @@
-// HttpServerConversation: traffic the parser has to drop, resynchronise on, or give up on.
+// HttpConversation: traffic the parser has to drop, resynchronise on, or give up on.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -385,19 +385,6 @@ TEST(HttpConversationAnomaly, UnmatchedResponseReadUntilCloseProducesNoExchange)
   d.out("HTTP/1.0 200 OK\r\n\r\nbody", 1);
   d.close(2);
   EXPECT_EQ(d.log(), Log{"anomaly UnmatchedResponse"});
-}
-
-TEST(HttpConversationAnomaly, MovedFromConversationIsUsable) {
-  HttpServerConversation a;
-  RecordingSink sink;
-  a.on_inbound(as_bytes(kGetA), 0, 1, sink);
-  HttpServerConversation b(std::move(a));
-  a.on_close(2, sink);  // NOLINT(bugprone-use-after-move): defined as a fresh conversation
-  a.on_inbound(as_bytes(kGetA), 0, 3, sink);
-  a.on_outbound(as_bytes(kOkHello), 0, 4, sink);
-  b.on_close(5, sink);
-  EXPECT_EQ(sink.log, (Log{"started GET /a", "started GET /a",
-                           "exchange GET /a 200 req=0 resp=5 start=3 end=4", "abandoned GET /a"}));
 }
 
 }  // namespace

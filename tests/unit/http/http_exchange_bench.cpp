@@ -20,8 +20,8 @@
 #include "exchange_bench.h"
 #include "metrics/self_metrics.h"
 #include "metrics/single_writer.h"
+#include "protocols/http/http_conversation.h"
 #include "protocols/http/http_protocol.h"
-#include "protocols/http/http_server_conversation.h"
 #include "protocols/protocol.h"
 
 namespace {
@@ -73,12 +73,12 @@ int main(int argc, char** argv) {
       conversation->on_close(ts + 1);
     }
     {
-      http::HttpServerConversation conversation;
       NullSink sink;
+      http::HttpConversation conversation(protocols::Role::kServer, sink);
       uint64_t ts = 1'000'000;
       parse_only.push_back(bench::ns_per_exchange(args.exchanges, [&](uint64_t) {
-        conversation.on_inbound(as_bytes(request), 0, ts += 1000, sink);
-        conversation.on_outbound(as_bytes(response), 0, ts += 20'000, sink);
+        conversation.on_inbound({as_bytes(request), 0, ts += 1000});
+        conversation.on_outbound({as_bytes(response), 0, ts += 20'000});
       }));
       if (sink.started != args.exchanges || sink.anomalies != 0 ||
           sink.status_sum != 200 * args.exchanges) {

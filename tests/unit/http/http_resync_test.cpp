@@ -1,4 +1,4 @@
-// HttpServerConversation: resynchronisation on a message start split across chunks.
+// HttpConversation: resynchronisation on a message start split across chunks.
 #include <gtest/gtest.h>
 
 #include <string>

@@ -7,13 +7,19 @@
 #include <string_view>
 #include <vector>
 
+#include "protocols/http/http_conversation.h"
 #include "protocols/http/http_events.h"
-#include "protocols/http/http_server_conversation.h"
+#include "protocols/protocol.h"
 
 namespace redeye::http::testing {
 
 inline std::span<const uint8_t> as_bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
+}
+
+// One read or write of `bytes` (a view: `bytes` must outlive the chunk) at `ts`.
+inline protocols::Chunk chunk(std::string_view bytes, uint64_t ts, uint64_t uncaptured = 0) {
+  return {.captured = as_bytes(bytes), .uncaptured = uncaptured, .ts_ns = ts};
 }
 
 // A std::string from a literal that may contain NUL bytes.
@@ -72,19 +78,19 @@ class RecordingSink : public HttpEventSink {
   std::vector<HttpAnomaly> anomalies;
 };
 
-// Drives one conversation and records its events.
+// Drives one server-side conversation and records its events.
 struct Driver {
   void in(std::string_view bytes, uint64_t ts, uint64_t uncaptured = 0) {
-    conversation.on_inbound(as_bytes(bytes), uncaptured, ts, sink);
+    conversation.on_inbound(chunk(bytes, ts, uncaptured));
   }
   void out(std::string_view bytes, uint64_t ts, uint64_t uncaptured = 0) {
-    conversation.on_outbound(as_bytes(bytes), uncaptured, ts, sink);
+    conversation.on_outbound(chunk(bytes, ts, uncaptured));
   }
-  void close(uint64_t ts) { conversation.on_close(ts, sink); }
+  void close(uint64_t ts) { conversation.on_close(ts); }
   const std::vector<std::string>& log() const { return sink.log; }
 
-  HttpServerConversation conversation;
   RecordingSink sink;
+  HttpConversation conversation{protocols::Role::kServer, sink};
 };
 
 using Log = std::vector<std::string>;

@@ -28,8 +28,8 @@ int infer(const std::string& bytes, int direction) {
   }
   return role;
 }
-int written(const std::string& bytes) { return infer(bytes, REDEYE_INFER_OUTBOUND); }
-int read(const std::string& bytes) { return infer(bytes, REDEYE_INFER_INBOUND); }
+int written(const std::string& bytes) { return infer(bytes, REDEYE_DIR_OUTBOUND); }
+int read(const std::string& bytes) { return infer(bytes, REDEYE_DIR_INBOUND); }
 
 std::string startup() {
   const std::string body =
@@ -41,8 +41,8 @@ TEST(PostgresInferTest, StartupPhaseMessagesGiveTheRoleByDirection) {
   const std::string messages[] = {startup(), be32(8) + be32(80877103), be32(8) + be32(80877104),
                                   be32(16) + be32(80877102) + be32(1234) + be32(99)};
   for (const std::string& m : messages) {
-    EXPECT_EQ(written(m), REDEYE_INFER_CLIENT);
-    EXPECT_EQ(read(m), REDEYE_INFER_SERVER);
+    EXPECT_EQ(written(m), REDEYE_ROLE_CLIENT);
+    EXPECT_EQ(read(m), REDEYE_ROLE_SERVER);
   }
 }
 
@@ -50,9 +50,9 @@ TEST(PostgresInferTest, TheTableReportsPostgres) {
   const std::string m = be32(8) + be32(80877103);
   int role = 0;
   EXPECT_EQ(redeye_infer_protocol(reinterpret_cast<const unsigned char*>(m.data()), 8,
-                                  REDEYE_INFER_OUTBOUND, &role),
+                                  REDEYE_DIR_OUTBOUND, &role),
             2);
-  EXPECT_EQ(role, REDEYE_INFER_CLIENT);
+  EXPECT_EQ(role, REDEYE_ROLE_CLIENT);
 }
 
 TEST(PostgresInferTest, StartupPhaseLookalikesAreRejected) {
@@ -66,11 +66,11 @@ TEST(PostgresInferTest, StartupPhaseLookalikesAreRejected) {
 }
 
 TEST(PostgresInferTest, MidStreamQuery) {
-  EXPECT_EQ(written(msg('Q', cstr("SELECT 1"))), REDEYE_INFER_CLIENT);
-  EXPECT_EQ(read(msg('Q', cstr("select * from accounts where id = 1"))), REDEYE_INFER_SERVER);
-  EXPECT_EQ(written(msg('Q', cstr("  BEGIN"))), REDEYE_INFER_CLIENT);
-  EXPECT_EQ(written(msg('Q', cstr("(SELECT 1)"))), REDEYE_INFER_CLIENT);
-  EXPECT_EQ(written(msg('Q', cstr("x"))), REDEYE_INFER_CLIENT);
+  EXPECT_EQ(written(msg('Q', cstr("SELECT 1"))), REDEYE_ROLE_CLIENT);
+  EXPECT_EQ(read(msg('Q', cstr("select * from accounts where id = 1"))), REDEYE_ROLE_SERVER);
+  EXPECT_EQ(written(msg('Q', cstr("  BEGIN"))), REDEYE_ROLE_CLIENT);
+  EXPECT_EQ(written(msg('Q', cstr("(SELECT 1)"))), REDEYE_ROLE_CLIENT);
+  EXPECT_EQ(written(msg('Q', cstr("x"))), REDEYE_ROLE_CLIENT);
 }
 
 TEST(PostgresInferTest, MidStreamQueryLookalikesAreRejected) {
@@ -84,13 +84,13 @@ TEST(PostgresInferTest, MidStreamQueryLookalikesAreRejected) {
 }
 
 TEST(PostgresInferTest, MidStreamParseAndBind) {
-  EXPECT_EQ(written(msg('P', cstr("") + cstr("SELECT $1") + "\0\0")), REDEYE_INFER_CLIENT);
-  EXPECT_EQ(written(msg('P', cstr("P0_1") + cstr("UPDATE t SET a = $1"))), REDEYE_INFER_CLIENT);
-  EXPECT_EQ(read(msg('P', cstr("S_1") + cstr("select 1"))), REDEYE_INFER_SERVER);
+  EXPECT_EQ(written(msg('P', cstr("") + cstr("SELECT $1") + "\0\0")), REDEYE_ROLE_CLIENT);
+  EXPECT_EQ(written(msg('P', cstr("P0_1") + cstr("UPDATE t SET a = $1"))), REDEYE_ROLE_CLIENT);
+  EXPECT_EQ(read(msg('P', cstr("S_1") + cstr("select 1"))), REDEYE_ROLE_SERVER);
   EXPECT_EQ(written(msg('B', cstr("") + cstr("P0_1") + std::string("\0\x01\0\x01", 4))),
-            REDEYE_INFER_CLIENT);
+            REDEYE_ROLE_CLIENT);
   EXPECT_EQ(read(msg('B', cstr("") + cstr("") + std::string("\0\0\0\0\0\0", 6))),
-            REDEYE_INFER_SERVER);
+            REDEYE_ROLE_SERVER);
 }
 
 TEST(PostgresInferTest, MidStreamParseAndBindLookalikesAreRejected) {
@@ -153,7 +153,7 @@ TEST(PostgresInferTest, RandomBinaryIsRejected) {
 TEST(PostgresInferTest, ShortPrefixes) {
   const std::string q = msg('Q', cstr("SELECT 1"));
   for (size_t n = 0; n < 6; n++) EXPECT_EQ(written(q.substr(0, n)), 0) << n;
-  EXPECT_EQ(written(q.substr(0, 6)), REDEYE_INFER_CLIENT);
+  EXPECT_EQ(written(q.substr(0, 6)), REDEYE_ROLE_CLIENT);
   EXPECT_EQ(written(be32(8) + be32(80877103).substr(0, 3)), 0);
 }
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "protocols/http/http_conversation.h"
 #include "protocols/http/http_message_head.h"
-#include "protocols/http/http_server_conversation.h"
 #include "users_test_support.h"
 
 namespace redeye::http {
@@ -263,6 +263,10 @@ TEST(IdentitySource, NamesAndHeaders) {
 
 // --- the head parser keeps only the selected header --------------------------------------
 
+protocols::Chunk chunk(std::span<const uint8_t> bytes, uint64_t ts) {
+  return {.captured = bytes, .ts_ns = ts};
+}
+
 std::span<const uint8_t> bytes(std::string_view s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
@@ -310,32 +314,32 @@ struct HeadSink : HttpEventSink {
 };
 
 TEST(HeaderSelection, ConversationHandsTheValueToEachExchange) {
-  HttpServerConversation conversation({"X-User-Id"});
   HeadSink sink;
+  HttpConversation conversation(protocols::Role::kServer, sink, {"X-User-Id"});
   // Two pipelined requests in one read, one without the header.
-  conversation.on_inbound(bytes("GET /1 HTTP/1.1\r\nX-User-Id: alice\r\n\r\n"
-                                "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n"),
-                          0, 1, sink);
-  conversation.on_outbound(bytes("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
-                                 "HTTP/1.1 401 No\r\nContent-Length: 0\r\n\r\n"),
-                           0, 2, sink);
+  conversation.on_inbound(chunk(bytes("GET /1 HTTP/1.1\r\nX-User-Id: alice\r\n\r\n"
+                                      "GET /2 HTTP/1.1\r\nHost: x\r\n\r\n"),
+                                1));
+  conversation.on_outbound(chunk(bytes("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                                       "HTTP/1.1 401 No\r\nContent-Length: 0\r\n\r\n"),
+                                 2));
   EXPECT_EQ(sink.sources, (std::vector<std::string>{"alice", ""}));
   // After a close the conversation starts again and still selects the header.
-  conversation.on_close(3, sink);
-  conversation.on_inbound(bytes("GET /3 HTTP/1.1\r\nx-user-id: bob\r\n\r\n"), 0, 4, sink);
-  conversation.on_close(5, sink);
+  conversation.on_close(3);
+  conversation.on_inbound(chunk(bytes("GET /3 HTTP/1.1\r\nx-user-id: bob\r\n\r\n"), 4));
+  conversation.on_close(5);
   EXPECT_EQ(sink.abandoned, (std::vector<std::string>{"bob"}));
 }
 
 TEST(HeaderSelection, DefaultConversationKeepsNothing) {
-  HttpServerConversation conversation;
   HeadSink sink;
-  conversation.on_inbound(bytes("GET /1 HTTP/1.1\r\nX-User-Id: alice\r\n\r\n"), 0, 1, sink);
-  conversation.on_outbound(bytes("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), 0, 2, sink);
+  HttpConversation conversation(protocols::Role::kServer, sink);
+  conversation.on_inbound(chunk(bytes("GET /1 HTTP/1.1\r\nX-User-Id: alice\r\n\r\n"), 1));
+  conversation.on_outbound(chunk(bytes("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), 2));
   EXPECT_EQ(sink.sources, (std::vector<std::string>{""}));
-  HttpServerConversation empty_list(std::vector<std::string>{});
-  empty_list.on_inbound(bytes("GET /1 HTTP/1.1\r\nX-User-Id: alice\r\n\r\n"), 0, 1, sink);
-  empty_list.on_outbound(bytes("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), 0, 2, sink);
+  HttpConversation empty_list(protocols::Role::kServer, sink, std::vector<std::string>{});
+  empty_list.on_inbound(chunk(bytes("GET /1 HTTP/1.1\r\nX-User-Id: alice\r\n\r\n"), 1));
+  empty_list.on_outbound(chunk(bytes("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"), 2));
   EXPECT_EQ(sink.sources, (std::vector<std::string>{"", ""}));
 }
 

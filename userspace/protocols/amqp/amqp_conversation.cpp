@@ -1,6 +1,7 @@
 #include "protocols/amqp/amqp_conversation.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "protocols/amqp/amqp_constants.h"
 #include "protocols/amqp/amqp_content_header.h"
@@ -21,6 +22,9 @@ bool starts_like_protocol_header(std::span<const uint8_t> bytes) {
 
 AmqpConversation::AmqpConversation(protocols::Role role, AmqpEventSink& sink)
     : role_(role), sink_(sink) {}
+
+AmqpConversation::AmqpConversation(protocols::Role role, std::unique_ptr<AmqpEventSink> sink)
+    : role_(role), sink_(std::move(sink)) {}
 
 // The client writes the client->broker stream; the broker reads it.
 void AmqpConversation::on_inbound(const protocols::Chunk& chunk) {
@@ -177,7 +181,7 @@ void AmqpConversation::on_client_method(Channel& channel, const Method& method, 
   if (method.class_id != kClassBasic) return;
   switch (method.method_id) {
     case kBasicPublish: {
-      sink_.on_published(method.exchange);
+      sink_->on_published(method.exchange);
       if (!channel.confirm_mode()) return;
       const uint64_t seq = channel.next_publish_seq();
       if (confirms_ >= kMaxPendingConfirms) {
@@ -275,14 +279,14 @@ void AmqpConversation::on_content_header(Stream stream, uint16_t channel_id,
   ContentHeader header;
   switch (parse_content_header(payload, cut, header)) {
     case HeaderParse::kOk:
-      if (header.x_death) sink_.on_dead_letter_delivered(name(queue));
+      if (header.x_death) sink_->on_dead_letter_delivered(name(queue));
       return;
     case HeaderParse::kTruncated:
       anomaly(Anomaly::kHeadersNotCaptured);
       return;
     case HeaderParse::kMalformed:
       // The x-death field may have been read before the damage: still a dead letter.
-      if (header.x_death) sink_.on_dead_letter_delivered(name(queue));
+      if (header.x_death) sink_->on_dead_letter_delivered(name(queue));
       anomaly(Anomaly::kMalformedHeader);
       return;
   }
@@ -315,7 +319,7 @@ void AmqpConversation::close_all() {
 void AmqpConversation::return_deliveries(Channel& channel) {
   std::map<uint32_t, uint64_t> per_queue;
   unacked_ -= channel.take_all_deliveries([&](const Delivery& d) { per_queue[d.queue]++; });
-  for (const auto& [queue, count] : per_queue) sink_.on_returned(name(queue), count);
+  for (const auto& [queue, count] : per_queue) sink_->on_returned(name(queue), count);
 }
 
 void AmqpConversation::deliver(Channel& channel, uint32_t queue, DeliveryKind kind, bool awaits_ack,
@@ -325,10 +329,10 @@ void AmqpConversation::deliver(Channel& channel, uint32_t queue, DeliveryKind ki
     anomaly(Anomaly::kUnackedLimit);
     in_flight = false;
   }
-  sink_.on_consumed(name(queue), kind, in_flight);
+  sink_->on_consumed(name(queue), kind, in_flight);
   if (in_flight) {
     if (const auto replaced = channel.add_delivery({tag, ts_ns, queue})) {
-      sink_.on_returned(name(replaced->queue), 1);
+      sink_->on_returned(name(replaced->queue), 1);
     } else {
       unacked_++;
     }
@@ -341,14 +345,14 @@ void AmqpConversation::settle(Channel& channel, const Method& method, Outcome ou
   // Basic.Ack carries no requeue bit; an acked message is done with.
   const bool requeue = outcome != Outcome::kAck && method.requeue;
   unacked_ -= channel.settle(method.delivery_tag, method.multiple, [&](const Delivery& d) {
-    sink_.on_settled(name(d.queue), outcome, requeue, elapsed(d.ts_ns, ts_ns));
+    sink_->on_settled(name(d.queue), outcome, requeue, elapsed(d.ts_ns, ts_ns));
   });
 }
 
 void AmqpConversation::confirm(Channel& channel, const Method& method, bool nacked,
                                uint64_t ts_ns) {
   confirms_ -= channel.confirm(method.delivery_tag, method.multiple, [&](const PendingConfirm& p) {
-    sink_.on_confirmed(name(p.exchange), nacked, elapsed(p.ts_ns, ts_ns));
+    sink_->on_confirmed(name(p.exchange), nacked, elapsed(p.ts_ns, ts_ns));
   });
 }
 

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string_view>
@@ -23,12 +24,14 @@
 #include "protocols/amqp/amqp_names.h"
 #include "protocols/common/frame_reassembler.h"
 #include "protocols/protocol.h"
+#include "protocols/sink_ref.h"
 
 namespace redeye::amqp {
 
 class AmqpConversation : public protocols::Conversation {
  public:
   AmqpConversation(protocols::Role role, AmqpEventSink& sink);
+  AmqpConversation(protocols::Role role, std::unique_ptr<AmqpEventSink> sink);
 
   void on_inbound(const protocols::Chunk& chunk) override;
   void on_outbound(const protocols::Chunk& chunk) override;
@@ -73,10 +76,10 @@ class AmqpConversation : public protocols::Conversation {
   void push_request(std::deque<PendingRequest>& requests, std::string_view queue, bool no_ack);
   uint32_t intern(std::string_view name);
   std::string_view name(uint32_t id) const { return names_.name(id); }
-  void anomaly(Anomaly anomaly, uint64_t count = 1) { sink_.on_anomaly(anomaly, count); }
+  void anomaly(Anomaly anomaly, uint64_t count = 1) { sink_->on_anomaly(anomaly, count); }
 
   protocols::Role role_;
-  AmqpEventSink& sink_;
+  protocols::SinkRef<AmqpEventSink> sink_;
   AmqpFrameDecoder decoder_;
   std::array<Direction, 2> directions_;
   bool started_ = false;

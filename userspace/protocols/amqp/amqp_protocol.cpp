@@ -52,26 +52,14 @@ class MetricsSink : public AmqpEventSink {
   SelfMetrics& self_;
 };
 
-class ClientConversation : public protocols::Conversation {
- public:
-  ClientConversation(const protocols::ConnectionInfo& conn, AmqpMetrics& metrics, SelfMetrics& self)
-      : sink_(conn.service, metrics, self), conversation_(protocols::Role::kClient, sink_) {}
-  void on_inbound(const protocols::Chunk& chunk) override { conversation_.on_inbound(chunk); }
-  void on_outbound(const protocols::Chunk& chunk) override { conversation_.on_outbound(chunk); }
-  void on_close(uint64_t ts_ns) override { conversation_.on_close(ts_ns); }
-
- private:
-  MetricsSink sink_;
-  AmqpConversation conversation_;
-};
-
 class AmqpHandler : public protocols::ProtocolHandler {
  public:
   explicit AmqpHandler(const protocols::ProtocolContext& context)
       : self_(context.self), metrics_(context.registry, context.self) {}
   std::unique_ptr<protocols::Conversation> open(const protocols::ConnectionInfo& conn) override {
     if (conn.role != protocols::Role::kClient) return nullptr;
-    return std::make_unique<ClientConversation>(conn, metrics_, self_);
+    return std::make_unique<AmqpConversation>(
+        conn.role, std::make_unique<MetricsSink>(conn.service, metrics_, self_));
   }
   void forget_service(const ServiceIdentity& service) override { metrics_.forget_service(service); }
 

@@ -13,7 +13,7 @@ namespace redeye::http {
 struct HttpRequestHead {
   std::string method;  // the method token exactly as sent, e.g. "GET"
   std::string target;  // the raw request-target, e.g. "/orders/42?x=1"
-  // The value of the header the conversation was asked to keep (HttpServerConversation's
+  // The value of the header the conversation was asked to keep (HttpConversation's
   // identity_headers), e.g. "Bearer eyJ..." or "user-42"; empty when none was asked for or
   // the request had none.
   std::string user_identity_source;

@@ -8,7 +8,7 @@
 #include "discovery/service_info.h"
 #include "metrics/self_metrics.h"
 #include "protocols/http/http_client_metrics.h"
-#include "protocols/http/http_server_conversation.h"
+#include "protocols/http/http_conversation.h"
 #include "protocols/http/http_server_metrics.h"
 #include "protocols/http/http_user_metrics.h"
 #include "redeye/abi.h"
@@ -95,34 +95,6 @@ class ClientSink : public HttpEventSink {
   SelfMetrics& self_;
 };
 
-// One connection's matcher. A server reads requests and writes responses; a client writes
-// requests and reads responses: the same matcher with the directions swapped (start = the
-// request's first byte moving, end = the response's last byte moving, on either side).
-template <typename Sink>
-class Conversation : public protocols::Conversation {
- public:
-  // identity_headers: what the parser keeps of request heads (HttpRequestHead's
-  // user_identity_source); empty for all but servers whose users are counted.
-  Conversation(Sink sink, bool client, std::vector<std::string> identity_headers = {})
-      : sink_(std::move(sink)), client_(client), parser_(std::move(identity_headers)) {}
-  void on_inbound(const protocols::Chunk& c) override { feed(!client_, c); }
-  void on_outbound(const protocols::Chunk& c) override { feed(client_, c); }
-  void on_close(uint64_t ts_ns) override { parser_.on_close(ts_ns, sink_); }
-
- private:
-  void feed(bool requests, const protocols::Chunk& c) {
-    if (requests) {
-      parser_.on_inbound(c.captured, c.uncaptured, c.ts_ns, sink_);
-    } else {
-      parser_.on_outbound(c.captured, c.uncaptured, c.ts_ns, sink_);
-    }
-  }
-
-  Sink sink_;
-  bool client_;
-  HttpServerConversation parser_;
-};
-
 class HttpHandler : public protocols::ProtocolHandler {
  public:
   explicit HttpHandler(const protocols::ProtocolContext& context)
@@ -135,13 +107,13 @@ class HttpHandler : public protocols::ProtocolHandler {
         users_(make_user_metrics(context)) {}
   std::unique_ptr<protocols::Conversation> open(const protocols::ConnectionInfo& conn) override {
     if (conn.role == protocols::Role::kClient) {
-      return std::make_unique<Conversation<ClientSink>>(ClientSink(conn, client_metrics_, self_),
-                                                        true);
+      return std::make_unique<HttpConversation>(
+          conn.role, std::make_unique<ClientSink>(conn, client_metrics_, self_));
     }
     HttpUserMetrics::ServiceUsers* users =
         users_ ? users_->service(conn.service, user_tracking(conn.service)) : nullptr;
-    return std::make_unique<Conversation<ServerSink>>(
-        ServerSink(conn, server_metrics_, self_, users), false,
+    return std::make_unique<HttpConversation>(
+        conn.role, std::make_unique<ServerSink>(conn, server_metrics_, self_, users),
         users ? users->identity_headers() : std::vector<std::string>());
   }
   void forget_service(const ServiceIdentity& service) override {

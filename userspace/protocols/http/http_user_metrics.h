@@ -145,7 +145,7 @@ class HttpUserMetrics : public prometheus::Collectable {
                  SelfMetrics& self, Clock clock);
     // One answered request: `source_value` is HttpRequestHead::user_identity_source.
     void record(std::string_view source_value, std::string_view client_address, int status_code);
-    // What HttpServerConversation must keep of each request head.
+    // What HttpConversation must keep of each request head.
     const std::vector<std::string>& identity_headers() const { return headers_; }
     // The tracker's memory, and Space-Saving's smallest counter (its current error bound).
     std::size_t memory_bytes() const;

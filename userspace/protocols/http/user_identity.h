@@ -37,7 +37,7 @@ struct Identity {
   std::string value;  // set only for kFound: 1..kMaxIdentityBytes bytes of UTF-8, no controls
 };
 
-// The header fields a conversation must keep for `source` (see HttpServerConversation):
+// The header fields a conversation must keep for `source` (see HttpConversation):
 // `header` for kHeader, `header` or else Authorization for kJwtSub, Authorization for
 // kBasicUser, none for kClientAddress.
 std::vector<std::string> identity_headers(IdentitySource source, std::string_view header);

@@ -1,15 +1,22 @@
 #include "protocols/postgres/pg_conversation.h"
 
 #include <algorithm>
+#include <utility>
 
 namespace redeye::postgres {
 
 PgConversation::PgConversation(protocols::Role role, PgEventSink& sink)
+    : PgConversation(role, protocols::SinkRef<PgEventSink>(sink)) {}
+
+PgConversation::PgConversation(protocols::Role role, std::unique_ptr<PgEventSink> sink)
+    : PgConversation(role, protocols::SinkRef<PgEventSink>(std::move(sink))) {}
+
+PgConversation::PgConversation(protocols::Role role, protocols::SinkRef<PgEventSink> sink)
     : role_(role),
-      sink_(sink),
+      sink_(std::move(sink)),
       frontend_(Stream::kFrontend, kMaxFrontendFrameBytes),
       backend_(Stream::kBackend, kMaxBackendFrameBytes),
-      matcher_(sink) {
+      matcher_(*sink_) {
   frontend_.decoder.set_startup_phase(true);
 }
 
@@ -27,7 +34,7 @@ void PgConversation::on_close(uint64_t /*ts_ns*/) {
   const uint64_t pending = matcher_.reset();
   const uint64_t hidden_left = settle_hidden(true);
   if (pending > hidden_left) {
-    sink_.on_not_measured(NotMeasured::kResponseNotSeen, pending - hidden_left);
+    sink_->on_not_measured(NotMeasured::kResponseNotSeen, pending - hidden_left);
   }
 }
 
@@ -36,7 +43,7 @@ uint64_t PgConversation::settle_hidden(bool closing) {
   const uint64_t accounted = hidden_reported_ + matcher_.inferred();
   if (hidden_ <= accounted) return 0;
   const uint64_t now = hidden_ - accounted;
-  sink_.on_not_measured(NotMeasured::kNotCaptured, now);
+  sink_->on_not_measured(NotMeasured::kNotCaptured, now);
   hidden_reported_ += now;
   return now;
 }
@@ -55,9 +62,9 @@ void PgConversation::check_losses(Direction& direction, uint64_t ts_ns) {
   const protocols::ReassemblyStats& now = direction.reassembler.stats();
   protocols::ReassemblyStats& seen = direction.reported;
   if (now.gaps == seen.gaps && now.invalid == seen.invalid) return;
-  if (now.gaps > seen.gaps) sink_.on_anomaly(PgAnomaly::kCaptureGap, now.gaps - seen.gaps);
+  if (now.gaps > seen.gaps) sink_->on_anomaly(PgAnomaly::kCaptureGap, now.gaps - seen.gaps);
   if (now.invalid > seen.invalid) {
-    sink_.on_anomaly(PgAnomaly::kMalformedMessage, now.invalid - seen.invalid);
+    sink_->on_anomaly(PgAnomaly::kMalformedMessage, now.invalid - seen.invalid);
   }
   seen = now;
   if (direction.decoder.stream() == Stream::kFrontend) {
@@ -107,7 +114,7 @@ void PgConversation::on_backend_frame(const protocols::Frame& frame) {
         // TLS or GSSAPI encryption follows: nothing more can be read.
         encrypted_ = true;
         matcher_.reset();
-        sink_.on_anomaly(frame.bytes[0] == 'S' ? PgAnomaly::kTls : PgAnomaly::kGssEncryption, 1);
+        sink_->on_anomaly(frame.bytes[0] == 'S' ? PgAnomaly::kTls : PgAnomaly::kGssEncryption, 1);
       }
       return;  // 'N': refused, the client goes on in plain text
     }

@@ -11,28 +11,31 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "protocols/common/frame_reassembler.h"
 #include "protocols/postgres/pg_events.h"
 #include "protocols/postgres/pg_frame_decoder.h"
 #include "protocols/postgres/pg_matcher.h"
 #include "protocols/protocol.h"
+#include "protocols/sink_ref.h"
 
 namespace redeye::postgres {
 
-class PgConversation {
+class PgConversation : public protocols::Conversation {
  public:
   // Bytes kept of one message: enough for SQL heads, names, tags and SQLSTATEs.
   static constexpr size_t kMaxFrontendFrameBytes = 4096;
   static constexpr size_t kMaxBackendFrameBytes = 1024;
 
   PgConversation(protocols::Role role, PgEventSink& sink);
+  PgConversation(protocols::Role role, std::unique_ptr<PgEventSink> sink);
   PgConversation(const PgConversation&) = delete;
   PgConversation& operator=(const PgConversation&) = delete;
 
-  void on_inbound(const protocols::Chunk& chunk);
-  void on_outbound(const protocols::Chunk& chunk);
-  void on_close(uint64_t ts_ns);
+  void on_inbound(const protocols::Chunk& chunk) override;
+  void on_outbound(const protocols::Chunk& chunk) override;
+  void on_close(uint64_t ts_ns) override;
 
   bool encrypted() const { return encrypted_; }
   size_t pending() const { return matcher_.pending(); }
@@ -46,6 +49,7 @@ class PgConversation {
     protocols::ReassemblyStats reported;  // stats already turned into anomalies
   };
 
+  PgConversation(protocols::Role role, protocols::SinkRef<PgEventSink> sink);
   void feed(Direction& direction, const protocols::Chunk& chunk);
   void on_frame(Direction& direction, const protocols::Frame& frame);
   void on_frontend_frame(const protocols::Frame& frame);
@@ -58,7 +62,7 @@ class PgConversation {
   uint64_t settle_hidden(bool closing);
 
   protocols::Role role_;
-  PgEventSink& sink_;
+  protocols::SinkRef<PgEventSink> sink_;
   Direction frontend_;
   Direction backend_;
   PgMatcher matcher_;

@@ -64,26 +64,14 @@ class MetricsSink : public PgEventSink {
   std::vector<std::pair<OpId, const PostgresMetrics::Series*>> ok_series_;
 };
 
-class Conversation : public protocols::Conversation {
- public:
-  Conversation(const protocols::ConnectionInfo& conn, PostgresMetrics& metrics, SelfMetrics& self)
-      : sink_(conn, metrics, self), parser_(conn.role, sink_) {}
-  void on_inbound(const protocols::Chunk& c) override { parser_.on_inbound(c); }
-  void on_outbound(const protocols::Chunk& c) override { parser_.on_outbound(c); }
-  void on_close(uint64_t ts_ns) override { parser_.on_close(ts_ns); }
-
- private:
-  MetricsSink sink_;
-  PgConversation parser_;
-};
-
 class PostgresHandler : public protocols::ProtocolHandler {
  public:
   explicit PostgresHandler(const protocols::ProtocolContext& context)
       : self_(context.self),
         metrics_(context.registry, context.config.server_port_limit, context.self) {}
   std::unique_ptr<protocols::Conversation> open(const protocols::ConnectionInfo& conn) override {
-    return std::make_unique<Conversation>(conn, metrics_, self_);
+    return std::make_unique<PgConversation>(conn.role,
+                                            std::make_unique<MetricsSink>(conn, metrics_, self_));
   }
   void forget_service(const ServiceIdentity& service) override { metrics_.forget_service(service); }
 

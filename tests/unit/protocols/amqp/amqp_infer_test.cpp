@@ -20,37 +20,37 @@ std::pair<int, int> amqp(const std::string& bytes, int direction) {
   return {matched, matched ? role : 0};
 }
 
-const std::pair<int, int> kClient{1, REDEYE_INFER_CLIENT};
-const std::pair<int, int> kServer{1, REDEYE_INFER_SERVER};
+const std::pair<int, int> kClient{1, REDEYE_ROLE_CLIENT};
+const std::pair<int, int> kServer{1, REDEYE_ROLE_SERVER};
 const std::pair<int, int> kNone{0, 0};
 
 TEST(AmqpInferTest, ProtocolHeaderWrittenIsAClientReadIsAServer) {
-  EXPECT_EQ(amqp(protocol_header(), REDEYE_INFER_OUTBOUND), kClient);
-  EXPECT_EQ(amqp(protocol_header(), REDEYE_INFER_INBOUND), kServer);
-  EXPECT_EQ(amqp(protocol_header() + connection_start_ok(), REDEYE_INFER_OUTBOUND), kClient);
-  EXPECT_EQ(amqp(std::string("AMQP\0\0\x09", 7), REDEYE_INFER_OUTBOUND), kNone);
-  EXPECT_EQ(amqp(std::string("AMQP\0\0\x08\x00", 8), REDEYE_INFER_OUTBOUND), kNone);
+  EXPECT_EQ(amqp(protocol_header(), REDEYE_DIR_OUTBOUND), kClient);
+  EXPECT_EQ(amqp(protocol_header(), REDEYE_DIR_INBOUND), kServer);
+  EXPECT_EQ(amqp(protocol_header() + connection_start_ok(), REDEYE_DIR_OUTBOUND), kClient);
+  EXPECT_EQ(amqp(std::string("AMQP\0\0\x09", 7), REDEYE_DIR_OUTBOUND), kNone);
+  EXPECT_EQ(amqp(std::string("AMQP\0\0\x08\x00", 8), REDEYE_DIR_OUTBOUND), kNone);
 }
 
 TEST(AmqpInferTest, ClientMethodsMidStream) {
   for (const std::string& f : {publish_message(1, "orders", "k", "m"), consume(1, "q", "t"),
                                get(2, "q"), qos(1, 10), channel_open(3), queue_declare(1, "q")}) {
-    EXPECT_EQ(amqp(f, REDEYE_INFER_OUTBOUND), kClient) << ::testing::PrintToString(f);
-    EXPECT_EQ(amqp(f, REDEYE_INFER_INBOUND), kServer);
+    EXPECT_EQ(amqp(f, REDEYE_DIR_OUTBOUND), kClient) << ::testing::PrintToString(f);
+    EXPECT_EQ(amqp(f, REDEYE_DIR_INBOUND), kServer);
   }
 }
 
 TEST(AmqpInferTest, DeliverReadIsAClient) {
-  EXPECT_EQ(amqp(deliver_message(1, "ctag", 1, "m"), REDEYE_INFER_INBOUND), kClient);
-  EXPECT_EQ(amqp(deliver_message(1, "ctag", 1, "m"), REDEYE_INFER_OUTBOUND), kServer);
+  EXPECT_EQ(amqp(deliver_message(1, "ctag", 1, "m"), REDEYE_DIR_INBOUND), kClient);
+  EXPECT_EQ(amqp(deliver_message(1, "ctag", 1, "m"), REDEYE_DIR_OUTBOUND), kServer);
 }
 
 TEST(AmqpInferTest, MethodsBothSidesSendAreNoEvidence) {
   for (const std::string& f :
        {ack(1, 1), nack(1, 1, false, false), channel_close(1), channel_close_ok(1), heartbeat(),
         connection_close(), content_header(1, 5), body(1, "abc"), confirm_select(1)}) {
-    EXPECT_EQ(amqp(f, REDEYE_INFER_OUTBOUND), kNone);
-    EXPECT_EQ(amqp(f, REDEYE_INFER_INBOUND), kNone);
+    EXPECT_EQ(amqp(f, REDEYE_DIR_OUTBOUND), kNone);
+    EXPECT_EQ(amqp(f, REDEYE_DIR_INBOUND), kNone);
   }
 }
 
@@ -69,10 +69,10 @@ TEST(AmqpInferTest, StrictAgainstOtherProtocols) {
         std::string("\x00\x00\x00\x29\x00\x03\x00\x00user\0postgres\0", 22),  // startup
         std::string("Q\x00\x00\x00\x0dSELECT 1\0", 14), tiny, wrong_channel, conn_on_channel, huge,
         std::string("\x01\x00\x01", 3), std::string()}) {
-    EXPECT_EQ(amqp(bytes, REDEYE_INFER_OUTBOUND), kNone) << ::testing::PrintToString(bytes);
-    EXPECT_EQ(amqp(bytes, REDEYE_INFER_INBOUND), kNone);
+    EXPECT_EQ(amqp(bytes, REDEYE_DIR_OUTBOUND), kNone) << ::testing::PrintToString(bytes);
+    EXPECT_EQ(amqp(bytes, REDEYE_DIR_INBOUND), kNone);
   }
-  EXPECT_EQ(amqp(bad_end, REDEYE_INFER_OUTBOUND), kClient);  // end not visible: accepted
+  EXPECT_EQ(amqp(bad_end, REDEYE_DIR_OUTBOUND), kClient);  // end not visible: accepted
 }
 
 TEST(AmqpInferTest, RandomBinaryDoesNotMatch) {
@@ -81,7 +81,7 @@ TEST(AmqpInferTest, RandomBinaryDoesNotMatch) {
   for (int i = 0; i < 200000; i++) {
     std::string bytes(16, '\0');
     for (char& c : bytes) c = static_cast<char>(rng());
-    if (amqp(bytes, REDEYE_INFER_OUTBOUND).first) matches++;
+    if (amqp(bytes, REDEYE_DIR_OUTBOUND).first) matches++;
   }
   EXPECT_EQ(matches, 0);
 }
@@ -90,9 +90,9 @@ TEST(AmqpInferTest, TheTableReportsAmqp) {
   int role = 0;
   const std::string header = protocol_header();
   EXPECT_EQ(redeye_infer_protocol(reinterpret_cast<const unsigned char*>(header.data()), 8,
-                                  REDEYE_INFER_OUTBOUND, &role),
+                                  REDEYE_DIR_OUTBOUND, &role),
             REDEYE_PROTO_AMQP);
-  EXPECT_EQ(role, REDEYE_INFER_CLIENT);
+  EXPECT_EQ(role, REDEYE_ROLE_CLIENT);
 }
 
 }  // namespace

@@ -4,9 +4,9 @@
 //    kMalformedRequest at a trusted boundary) is started too, right after that anomaly, with
 //    request_body_bytes 0: the server will most likely answer it (e.g. 400/431), and this keeps
 //    later responses paired with the right requests.
-//  * start_ns: timestamp of the inbound chunk carrying the request's first byte (its method's
-//    first byte). end_ns: timestamp of the outbound chunk carrying the final response's last
-//    byte; for a response read until close, the last outbound chunk before on_close.
+//  * start_ns: timestamp of the chunk carrying the request's first byte (its method's first
+//    byte). end_ns: timestamp of the chunk carrying the final response's last byte; for a
+//    response read until close, the last response chunk before on_close.
 //  * An exchange is reported when its final response ends; request_body_bytes is what the
 //    request body had delivered by then (all of it, unless the server answered early).
 //  * 1xx responses other than 101 are skipped. 101, and a 2xx answer to CONNECT, complete the
@@ -26,7 +26,7 @@
 //    in FIFO order; then the conversation is reset to its initial state.
 //  * Known limitation: bytes a client sends after an Upgrade/CONNECT request but before the
 //    server's 101/2xx are parsed as HTTP (clients normally wait for the answer).
-#include "protocols/http/http_server_conversation.h"
+#include "protocols/http/http_conversation.h"
 
 #include <string_view>
 #include <utility>
@@ -104,29 +104,29 @@ class PendingQueue {
 
 }  // namespace
 
-struct HttpServerConversation::State {
-  explicit State(std::shared_ptr<const std::vector<std::string>> identity_headers)
-      : select(std::move(identity_headers)) {
-    if (select) inbound.select_fields(*select);
+struct HttpConversation::State {
+  State(std::shared_ptr<const std::vector<std::string>> identity_headers, HttpEventSink& events)
+      : select(std::move(identity_headers)), sink(&events) {
+    if (select) requests.select_fields(*select);
   }
   State(const State&) = delete;
   State& operator=(const State&) = delete;
 
-  struct InboundListener : MessageReaderListener {
-    explicit InboundListener(State& s) : state(s) {}
+  struct RequestListener : MessageReaderListener {
+    explicit RequestListener(State& s) : state(s) {}
     BodyFraming on_head(const MessageHead& head, uint64_t first_byte_ts) override {
       state.start_request(head.method, head.target, first_byte_ts, head.selected_value);
       return request_body_framing(head);
     }
     void on_body(uint64_t n) override { state.add_request_body(n); }
-    void on_message_end(uint64_t) override { state.inbound_seq = 0; }
+    void on_message_end(uint64_t) override { state.request_seq = 0; }
     void on_message_lost(HttpAnomaly cause, const MessageHead* start_line, uint64_t first_byte_ts,
                          bool head_delivered) override {
       state.sink->on_anomaly(cause);
       if (!head_delivered && start_line != nullptr) {
         state.start_request(start_line->method, start_line->target, first_byte_ts, {});
       }
-      state.inbound_seq = 0;
+      state.request_seq = 0;
     }
     void on_bytes_skipped() override {
       state.sink->on_anomaly(HttpAnomaly::kPartialMessageDropped);
@@ -134,8 +134,8 @@ struct HttpServerConversation::State {
     State& state;
   };
 
-  struct OutboundListener : MessageReaderListener {
-    explicit OutboundListener(State& s) : state(s) {}
+  struct ResponseListener : MessageReaderListener {
+    explicit ResponseListener(State& s) : state(s) {}
     BodyFraming on_head(const MessageHead& head, uint64_t) override {
       return state.response_head(head);
     }
@@ -158,7 +158,7 @@ struct HttpServerConversation::State {
 
   void start_request(std::string_view method, std::string_view target, uint64_t ts,
                      std::string_view identity_source) {
-    inbound_seq = 0;
+    request_seq = 0;
     if (tracked_count >= kMaxPendingRequests) {
       sink->on_anomaly(HttpAnomaly::kTooManyPipelined);
       if (pending.empty() || pending.back().tracked) pending.push_back().tracked = false;
@@ -174,12 +174,12 @@ struct HttpServerConversation::State {
     p.is_head = method == "HEAD";
     p.is_connect = method == "CONNECT";
     ++tracked_count;
-    inbound_seq = p.seq;
+    request_seq = p.seq;
     sink->on_request_started(p.head);
   }
 
   void add_request_body(uint64_t n) {
-    if (inbound_seq != 0 && !pending.empty() && pending.back().seq == inbound_seq) {
+    if (request_seq != 0 && !pending.empty() && pending.back().seq == request_seq) {
       pending.back().body_bytes += n;
     }
   }
@@ -206,8 +206,8 @@ struct HttpServerConversation::State {
     if (response_interim) return;
     if (response_attributed) complete_front(ts);
     if (response_switches) {
-      inbound.make_opaque();
-      outbound.make_opaque();
+      requests.make_opaque();
+      responses.make_opaque();
       abandon_all();
     }
   }
@@ -246,17 +246,17 @@ struct HttpServerConversation::State {
     while (!pending.empty()) abandon_front();
   }
 
-  std::shared_ptr<const std::vector<std::string>> select;  // kept alive for inbound
-  HttpEventSink* sink = nullptr;
-  InboundListener inbound_listener{*this};
-  OutboundListener outbound_listener{*this};
-  MessageReader inbound{StreamRole::kRequests};
-  MessageReader outbound{StreamRole::kResponses};
+  std::shared_ptr<const std::vector<std::string>> select;  // kept alive for `requests`
+  HttpEventSink* sink;
+  RequestListener request_listener{*this};
+  ResponseListener response_listener{*this};
+  MessageReader requests{StreamRole::kRequests};
+  MessageReader responses{StreamRole::kResponses};
 
   PendingQueue pending;
   std::size_t tracked_count = 0;
   uint64_t next_seq = 1;
-  uint64_t inbound_seq = 0;  // the pending request whose body the inbound reader is reading
+  uint64_t request_seq = 0;  // the pending request whose body `requests` is reading
 
   bool response_active = false;  // a response head was parsed and its body has not ended
   bool response_attributed = false;
@@ -264,47 +264,61 @@ struct HttpServerConversation::State {
   bool response_switches = false;
   int response_status = 0;
   uint64_t response_body = 0;
-  uint64_t last_outbound_ts = 0;
+  uint64_t last_response_ts = 0;
 };
 
-HttpServerConversation::HttpServerConversation() : state_(std::make_unique<State>(nullptr)) {}
-HttpServerConversation::HttpServerConversation(std::vector<std::string> identity_headers)
-    : identity_headers_(identity_headers.empty() ? nullptr
+HttpConversation::HttpConversation(protocols::Role role, HttpEventSink& sink,
+                                   std::vector<std::string> identity_headers)
+    : role_(role),
+      sink_(sink),
+      identity_headers_(identity_headers.empty() ? nullptr
                                                  : std::make_shared<const std::vector<std::string>>(
                                                        std::move(identity_headers))),
-      state_(std::make_unique<State>(identity_headers_)) {}
-HttpServerConversation::~HttpServerConversation() = default;
-HttpServerConversation::HttpServerConversation(HttpServerConversation&&) noexcept = default;
-HttpServerConversation& HttpServerConversation::operator=(HttpServerConversation&&) noexcept =
-    default;
+      state_(std::make_unique<State>(identity_headers_, *sink_)) {}
 
-void HttpServerConversation::on_inbound(std::span<const uint8_t> captured, uint64_t uncaptured,
-                                        uint64_t ts_ns, HttpEventSink& sink) {
-  if (captured.empty() && uncaptured == 0) return;
-  if (!state_) state_ = std::make_unique<State>(identity_headers_);
-  state_->sink = &sink;
-  state_->inbound.feed(captured, uncaptured, ts_ns, state_->inbound_listener);
-}
+HttpConversation::HttpConversation(protocols::Role role, std::unique_ptr<HttpEventSink> sink,
+                                   std::vector<std::string> identity_headers)
+    : role_(role),
+      sink_(std::move(sink)),
+      identity_headers_(identity_headers.empty() ? nullptr
+                                                 : std::make_shared<const std::vector<std::string>>(
+                                                       std::move(identity_headers))),
+      state_(std::make_unique<State>(identity_headers_, *sink_)) {}
 
-void HttpServerConversation::on_outbound(std::span<const uint8_t> captured, uint64_t uncaptured,
-                                         uint64_t ts_ns, HttpEventSink& sink) {
-  if (captured.empty() && uncaptured == 0) return;
-  if (!state_) state_ = std::make_unique<State>(identity_headers_);
-  state_->sink = &sink;
-  state_->last_outbound_ts = ts_ns;
-  state_->outbound.feed(captured, uncaptured, ts_ns, state_->outbound_listener);
-}
+HttpConversation::~HttpConversation() = default;
 
-void HttpServerConversation::on_close(uint64_t, HttpEventSink& sink) {
-  if (!state_) {
-    state_ = std::make_unique<State>(identity_headers_);
-    return;
+void HttpConversation::on_inbound(const protocols::Chunk& chunk) {
+  if (role_ == protocols::Role::kServer) {
+    requests(chunk);
+  } else {
+    responses(chunk);
   }
+}
+
+void HttpConversation::on_outbound(const protocols::Chunk& chunk) {
+  if (role_ == protocols::Role::kServer) {
+    responses(chunk);
+  } else {
+    requests(chunk);
+  }
+}
+
+void HttpConversation::requests(const protocols::Chunk& chunk) {
+  if (chunk.captured.empty() && chunk.uncaptured == 0) return;
+  state_->requests.feed(chunk.captured, chunk.uncaptured, chunk.ts_ns, state_->request_listener);
+}
+
+void HttpConversation::responses(const protocols::Chunk& chunk) {
+  if (chunk.captured.empty() && chunk.uncaptured == 0) return;
+  state_->last_response_ts = chunk.ts_ns;
+  state_->responses.feed(chunk.captured, chunk.uncaptured, chunk.ts_ns, state_->response_listener);
+}
+
+void HttpConversation::on_close(uint64_t) {
   State& s = *state_;
-  s.sink = &sink;
-  if (s.outbound.in_until_close_body()) s.response_end(s.last_outbound_ts);
+  if (s.responses.in_until_close_body()) s.response_end(s.last_response_ts);
   s.abandon_all();
-  state_ = std::make_unique<State>(identity_headers_);
+  state_ = std::make_unique<State>(identity_headers_, *sink_);
 }
 
 }  // namespace redeye::http
