@@ -75,7 +75,7 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
 
   auto dropped = counter_family("redeye_events_dropped_total",
                                 "Events lost, by reason (kernel and userspace).");
-  const DropCounts kdrops = kernel_.drops ? kernel_.drops() : DropCounts{};
+  const auto kdrops = kernel_.drops ? kernel_.drops() : std::array<uint64_t, REDEYE_DROP_MAX>{};
   for (int i = 0; i < REDEYE_DROP_MAX; i++) {
     dropped.add(static_cast<double>(kdrops[i]), {{"reason", kKernelDropNames[i]}});
   }
@@ -146,7 +146,7 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
                     .take());
 
   if (kernel_.stats) {
-    const StatCounts stats = kernel_.stats();
+    const auto stats = kernel_.stats();
     auto stat = [&stats](int i) { return static_cast<double>(stats[i]); };
     out.push_back(
         counter_family("redeye_kernel_socket_syscalls_total",

@@ -16,7 +16,7 @@
 #include <string>
 #include <string_view>
 
-#include "bpf/kernel_probes.h"
+#include "redeye/abi.h"
 
 namespace redeye {
 
@@ -33,8 +33,9 @@ enum class EventKind : int { kConnOpen = 0, kData = 1, kConnClose = 2, kProcess 
 class SelfMetrics : public prometheus::Collectable {
  public:
   struct KernelView {
-    std::function<DropCounts()> drops;
-    std::function<StatCounts()> stats;
+    // The kernel's per-reason counters (KernelProbes::drop_counts and stat_counts).
+    std::function<std::array<uint64_t, REDEYE_DROP_MAX>()> drops;
+    std::function<std::array<uint64_t, REDEYE_STAT_MAX>()> stats;
     std::function<uint64_t()> map_memory_bytes;
     std::string io_hooks;  // "socket" or "syscalls": which hooks see socket I/O
     // "iterator" or "proc": how process_open_tcp_connections is counted
