@@ -58,6 +58,12 @@ std::size_t Registry::remove_series(const Labels& subset) {
   return removed;
 }
 
+std::vector<std::string> Registry::family_names() const {
+  std::vector<std::string> names;
+  for (const FamilyBase* family : families()) names.push_back(family->name());
+  return names;
+}
+
 std::size_t Registry::series_count() const {
   std::size_t count = 0;
   for (const FamilyBase* family : families()) count += family->size();

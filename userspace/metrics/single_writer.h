@@ -86,6 +86,7 @@ class FamilyBase {
   // Erases the series whose labels include every pair of `subset`; returns how many.
   virtual std::size_t remove_matching(const Labels& subset) = 0;
   virtual std::size_t size() const = 0;
+  virtual const std::string& name() const = 0;
 };
 
 template <typename Metric>
@@ -121,6 +122,7 @@ class Family final : public FamilyBase {
 
   // Without the mutex: a scrape holding it does not stall the writer asking.
   std::size_t size() const override { return size_.load(std::memory_order_relaxed); }
+  const std::string& name() const override { return name_; }
 
   prometheus::MetricFamily collect() const override {
     prometheus::MetricFamily family;
@@ -167,6 +169,8 @@ class Registry final : public prometheus::Collectable {
   std::size_t remove_series(const Labels& subset);
   // Series held, over all families.
   std::size_t series_count() const;
+  // Every family's name, in creation order, with or without series.
+  std::vector<std::string> family_names() const;
   // Collect() calls so far (each scrape of /metrics makes one). Counted before the families
   // are read: a scrape counted after a series' last update has seen it.
   uint64_t scrapes() const { return scrapes_.load(std::memory_order_acquire); }
