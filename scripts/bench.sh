@@ -3,7 +3,7 @@
 # `redeye run --bench-empty-probes` and with the full agent (and, with REDEYE_BASELINE, the full
 # agent of a second build), alternated.
 #
-#   sudo scripts/bench.sh [--write]        --write: update docs/BENCHMARKS.md
+#   scripts/bench.sh [--write]        --write: update docs/BENCHMARKS.md
 #
 #   ROUNDS       rounds of the three arms (default 5)
 #   D            seconds per wrk run (default 10)
@@ -24,7 +24,7 @@ BUILD_DIR=${BUILD_DIR:-"$ROOT/build"}
 export BUILD_DIR
 
 if [[ $(id -u) -ne 0 ]]; then
-  echo "bench.sh: run as root (sudo scripts/bench.sh): the agent loads eBPF programs" >&2
+  echo "bench.sh: run as root: the agent loads eBPF programs" >&2
   exit 1
 fi
 

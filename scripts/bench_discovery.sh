@@ -2,7 +2,7 @@
 # Discovery benchmark: 2,000 idle processes (100 listening), then the agent's start-up scan
 # time, steady-state CPU and RSS.
 #
-#   sudo scripts/bench_discovery.sh [--write]     --write: update docs/BENCHMARKS.md
+#   scripts/bench_discovery.sh [--write]     --write: update docs/BENCHMARKS.md
 #
 #   IDLE, LISTENERS, SETTLE, WINDOW   see scripts/bench_discovery.py
 #   REDEYE                            use this redeye binary instead of building one

@@ -3,7 +3,7 @@
 # agent, with `redeye run --bench-empty-probes` and with the full agent (measuring pgbench and
 # postgres), alternated.
 #
-#   sudo scripts/bench_postgres.sh [--write]   --write: update docs/BENCHMARKS.md
+#   scripts/bench_postgres.sh [--write]   --write: update docs/BENCHMARKS.md
 #
 #   ROUNDS       rounds of the arms (default 5)
 #   D            seconds per pgbench run (default 10)
@@ -29,7 +29,7 @@ BUILD_DIR=${BUILD_DIR:-"$ROOT/build"}
 export BUILD_DIR
 
 if [[ $(id -u) -ne 0 ]]; then
-  echo "bench_postgres.sh: run as root (sudo scripts/bench_postgres.sh): the agent loads eBPF programs" >&2
+  echo "bench_postgres.sh: run as root: the agent loads eBPF programs" >&2
   exit 1
 fi
 

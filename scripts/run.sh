@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build redeye, then run the agent in the foreground:
-#   sudo scripts/run.sh [redeye run args...]     e.g. --listen 127.0.0.1:9464
+#   scripts/run.sh [redeye run args...]     e.g. --listen 127.0.0.1:9464
 # Build output goes to stderr; BUILD_DIR is honoured as in build.sh.
 set -euo pipefail
 
