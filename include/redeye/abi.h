@@ -48,6 +48,7 @@ enum redeye_protocol {
   REDEYE_PROTO_HTTP1 = 1,
   REDEYE_PROTO_POSTGRES = 2,
   REDEYE_PROTO_AMQP = 3,
+  REDEYE_PROTO_HTTP2 = 4,
   REDEYE_PROTO_OTHER = 255, /* gave up classifying: only byte counts from here on */
 };
 

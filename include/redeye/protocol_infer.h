@@ -12,6 +12,7 @@
 #include "redeye/infer/amqp.h"
 #include "redeye/infer/common.h"
 #include "redeye/infer/http.h"
+#include "redeye/infer/http2.h"
 #include "redeye/infer/postgres.h"
 
 /* `p`: the first `len` (<= REDEYE_INFER_WINDOW) bytes of the connection in `direction`.
@@ -20,6 +21,8 @@
 static inline int redeye_infer_protocol(const unsigned char* p, unsigned int len, int direction,
                                         int* role) {
   unsigned int head = len < REDEYE_INFER_PREFIX ? len : REDEYE_INFER_PREFIX;
+  /* Before HTTP/1: the HTTP/2 preface's first line reads as a request line (method PRI). */
+  if (redeye_infer_http2(p, len, direction, role)) return REDEYE_PROTO_HTTP2;
   int http = redeye_infer_http(p, len, direction, role);
   if (http == 1) return REDEYE_PROTO_HTTP1;
   if (redeye_infer_postgres(p, head, direction, role)) return REDEYE_PROTO_POSTGRES;
