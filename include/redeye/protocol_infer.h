@@ -21,12 +21,12 @@
 static inline int redeye_infer_protocol(const unsigned char* p, unsigned int len, int direction,
                                         int* role) {
   unsigned int head = len < REDEYE_INFER_PREFIX ? len : REDEYE_INFER_PREFIX;
-  /* Before HTTP/1: the HTTP/2 preface's first line reads as a request line (method PRI). */
-  if (redeye_infer_http2(p, len, direction, role)) return REDEYE_PROTO_HTTP2;
   int http = redeye_infer_http(p, len, direction, role);
   if (http == 1) return REDEYE_PROTO_HTTP1;
   if (redeye_infer_postgres(p, head, direction, role)) return REDEYE_PROTO_POSTGRES;
   if (redeye_infer_amqp(p, head, direction, role)) return REDEYE_PROTO_AMQP;
+  /* The whole window: mid-stream, HEADERS may follow other frames of the same write. */
+  if (redeye_infer_http2(p, len, direction, role)) return REDEYE_PROTO_HTTP2;
   return http == REDEYE_INFER_MORE ? REDEYE_INFER_MORE : 0;
 }
 

@@ -1,8 +1,8 @@
 /* HTTP/2 inference (see protocol_infer.h for how rules are combined).
  *
  * A fresh connection starts with the client writing the preface, whose first line
- * "PRI * HTTP/2.0\r\n" is exactly 16 bytes (gRPC writes the 24-byte preface alone). The HTTP/1
- * rule would take that line for a request with method PRI, so this rule runs before it.
+ * "PRI * HTTP/2.0\r\n" is exactly 16 bytes (gRPC writes the 24-byte preface alone; the HTTP/1
+ * rule does not take it: its version must be HTTP/1.x).
  *
  * A connection opened before the agent is recognised by a HEADERS frame, walking at most
  * REDEYE_H2_INFER_FRAMES frames of the first bytes (Go's gRPC glues WINDOW_UPDATE and PING

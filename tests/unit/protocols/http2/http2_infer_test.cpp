@@ -64,7 +64,7 @@ TEST(Http2InferTest, PrefaceWrittenIsAClientReadIsAServer) {
   EXPECT_EQ(h2(kPreface, REDEYE_DIR_INBOUND), kServer);
   EXPECT_EQ(h2(kPreface.substr(0, 16), REDEYE_DIR_OUTBOUND), kClient);
   EXPECT_EQ(h2(kPreface.substr(0, 15), REDEYE_DIR_OUTBOUND), kNone);
-  // The table asks HTTP/2 first: the HTTP/1 rule would take "PRI * HTTP/2.0" for a request.
+  // Through the whole table: no earlier rule takes the preface.
   EXPECT_EQ(table(kPreface, REDEYE_DIR_OUTBOUND),
             std::make_pair(REDEYE_PROTO_HTTP2 + 0, REDEYE_ROLE_CLIENT + 0));
   EXPECT_EQ(table(kPreface, REDEYE_DIR_INBOUND),
