@@ -17,6 +17,11 @@ PACKAGES=(
   # integration tests and benchmarks: real servers and clients
   nginx-light wrk apache2-utils curl procps iproute2 util-linux openssl
   prometheus postgresql postgresql-contrib rabbitmq-server amqp-tools
+  # gRPC / HTTP/2 tests: Go in GOPATH mode (GO111MODULE=off) with Debian's libraries, h2load.
+  # (@grpc/grpc-js is npm-installed by tests/integration/test_grpc.py into the build tree.)
+  golang-go golang-google-grpc-dev golang-google-protobuf-dev
+  golang-github-grpc-ecosystem-go-grpc-prometheus-dev golang-github-prometheus-client-golang-dev
+  nghttp2-client strace
   # Debian's interpreter at /usr/bin/python3 (tests use it explicitly) and its modules
   python3 python3-yaml python3-pika
 )
