@@ -54,7 +54,7 @@ _GO_CODE_NAMES = {"Canceled": "CANCELLED"}
 def grpc_code_name(go_name: str) -> str:
     if go_name in _GO_CODE_NAMES:
         return _GO_CODE_NAMES[go_name]
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", go_name).upper()
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", "_", go_name).upper()
 
 
 def missing_go_deps() -> List[str]:
@@ -146,6 +146,9 @@ def build_go(cache_root: str, extra_ldflags: str = "") -> Dict[str, str]:
         if os.path.isdir(out_dir):
             shutil.rmtree(out_dir)
         os.rename(staged, out_dir)
+        for old in os.listdir(cache_root):  # binaries of older sources
+            if old.startswith("go-") and os.path.join(cache_root, old) != out_dir:
+                shutil.rmtree(os.path.join(cache_root, old), ignore_errors=True)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return paths
