@@ -36,7 +36,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int protocol =
       redeye_infer_protocol(copy.data(), static_cast<unsigned int>(len), direction, &role);
   const bool known = protocol == REDEYE_PROTO_HTTP1 || protocol == REDEYE_PROTO_POSTGRES ||
-                     protocol == REDEYE_PROTO_AMQP;
+                     protocol == REDEYE_PROTO_AMQP || protocol == REDEYE_PROTO_HTTP2;
   if (!known && protocol != 0 && protocol != REDEYE_INFER_MORE) std::abort();
   if (known && role != REDEYE_ROLE_SERVER && role != REDEYE_ROLE_CLIENT) std::abort();
 

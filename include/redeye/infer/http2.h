@@ -101,9 +101,10 @@ static inline int redeye_infer_http2(const unsigned char* p, unsigned int len, i
     if (off + REDEYE_H2_FRAME_HEADER > redeye_opaque(len) ||
         off + REDEYE_H2_FRAME_HEADER > REDEYE_INFER_WINDOW)
       return 0;
-    unsigned int at = off & (REDEYE_INFER_WINDOW - 1);
+    /* Masked through an opaque copy, so the compiler cannot use `off` instead: the verifier
+     * then sees every read within the window (off <= 119 here, so the mask changes nothing). */
+    unsigned int at = redeye_opaque(off) & (REDEYE_INFER_WINDOW - 1);
     const unsigned char* h = p + at;
-    if (at + REDEYE_H2_FRAME_HEADER > REDEYE_INFER_WINDOW) return 0;
     unsigned int length = ((unsigned int)h[0] << 16) | ((unsigned int)h[1] << 8) | h[2];
     unsigned int type = h[3];
     unsigned int flags = h[4];
@@ -115,8 +116,8 @@ static inline int redeye_infer_http2(const unsigned char* p, unsigned int len, i
       if (flags & REDEYE_H2_FLAG_PADDED) first += 1;
       if (flags & REDEYE_H2_FLAG_PRIORITY) first += 5;
       if (first >= REDEYE_H2_FRAME_HEADER + length) return 0; /* no header block */
-      unsigned int b_at = (at + first) & (REDEYE_INFER_WINDOW - 1);
-      if (at + first >= redeye_opaque(len) || at + first >= REDEYE_INFER_WINDOW) return 0;
+      if (off + first >= redeye_opaque(len) || off + first >= REDEYE_INFER_WINDOW) return 0;
+      unsigned int b_at = redeye_opaque(off + first) & (REDEYE_INFER_WINDOW - 1);
       int side = redeye_h2_block_side(p[b_at]);
       if (side == 0) return 0;
       /* A request is written by the client; a response is written by the server. */
