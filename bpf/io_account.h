@@ -6,6 +6,9 @@
 #define REDEYE_BPF_IO_ACCOUNT_H
 
 #include "classify.h"
+#ifdef REDEYE_PG_WALK_WITH_LOOP
+#include "h2_walk.h"
+#endif
 #include "payload.h"
 #include "pg_framing.h"
 #include "pg_walk.h"
@@ -64,8 +67,30 @@ static __always_inline void emit_data(const struct stashed_args* args,
 #endif
     hidden = n > 0 ? (__u32)n : 0;
   }
-  send_data(s, args, conn, tgid, total, captured, bpf_ktime_get_ns(), hidden);
+  send_data(s, args, conn, tgid, total, captured, bpf_ktime_get_ns(), hidden, 0);
 }
+
+#ifdef REDEYE_PG_WALK_WITH_LOOP
+/* An HTTP/2 connection's syscall from a plain buffer: the frame walk's spans (h2_walk.h), the
+ * span table after their bytes, the number of spans in hidden_messages. */
+static __always_inline void emit_h2_spans(const struct stashed_args* args,
+                                          struct redeye_conn_state* conn, __u32 tgid, __u32 total) {
+  struct data_scratch* s = data_scratch();
+  if (!s) return;
+  struct redeye_data_event* ev = (struct redeye_data_event*)s->raw;
+  struct redeye_h2_framing* f = &conn->h2[args->direction & 1];
+  __u32 used = 0;
+  __u32 n = h2_walk(f, s, ev->data, args->buf, total, &used);
+  if (n > REDEYE_MAX_SPANS) n = REDEYE_MAX_SPANS;
+  __u64 at = used;
+  asm volatile("%[a] &= 0x1fff" : [a] "+r"(at));
+  __u64 table = (__u64)n * sizeof(struct redeye_span);
+  asm volatile("%[t] &= 0x3ff" : [t] "+r"(table));
+  if (table && bpf_probe_read_kernel(ev->data + at, table, s->spans)) n = 0, table = 0;
+  send_data(s, args, conn, tgid, total, used + (__u32)table, bpf_ktime_get_ns(), n,
+            REDEYE_DATA_SPANS);
+}
+#endif
 
 /* A connection of no known protocol yet: decides from its first bytes (the ones kept from
  * earlier reads in the same direction, then this syscall's) which protocol it speaks and
@@ -97,7 +122,7 @@ static __always_inline void classify_and_emit(const struct stashed_args* args,
     conn->role = REDEYE_CLASSIFIED_ROLE(result);
     count_stat(REDEYE_STAT_CONN_CLASSIFIED, 1);
     if (pending) forget_pending(conn, key);
-    send_data(s, args, conn, tgid, kept + total, kept + captured, ts, 0);
+    send_data(s, args, conn, tgid, kept + total, kept + captured, ts, 0, 0);
     return;
   }
   /* A prefix of a first message, all of it in the window: wait for the next bytes. A MORE
@@ -130,6 +155,17 @@ static __always_inline void account_io(const struct stashed_args* args, __u32 tg
     return;
   }
   if (conn->protocol == REDEYE_PROTO_OTHER) return;
+#ifdef REDEYE_PG_WALK_WITH_LOOP
+  if (conn->protocol == REDEYE_PROTO_HTTP2) {
+    if (args->kind == STASH_PLAIN) {
+      emit_h2_spans(args, conn, tgid, total);
+      return;
+    }
+    /* A buffer the walk does not read (iovecs): the prefix goes as it is, and the direction
+     * picks its frames up again where a later plain buffer starts with one. */
+    conn->h2[args->direction & 1].state = H2_WALK_RESYNC;
+  }
+#endif
   emit_data(args, conn, tgid, total);
 }
 

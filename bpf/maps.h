@@ -110,6 +110,7 @@ struct {
 struct data_scratch {
   __u8 raw[sizeof(struct redeye_data_event) + 2 * REDEYE_MAX_CAPTURE + REDEYE_INFER_WINDOW];
   struct pending_first pending; /* a pending_first entry is built here */
+  struct redeye_span spans[REDEYE_MAX_SPANS]; /* the HTTP/2 walk's span table (h2_walk.h) */
   __u32 emitted; /* data events from this CPU: the ring's fill level is checked every 16th */
 };
 

@@ -78,16 +78,18 @@ static __always_inline __u32 capture_payload(struct redeye_data_event* ev, __u32
 /* Sends the event assembled in `s` whose data[] holds `captured` bytes of `total`. */
 static __always_inline void send_data(struct data_scratch* s, const struct stashed_args* args,
                                       const struct redeye_conn_state* conn, __u32 tgid, __u32 total,
-                                      __u32 captured, __u64 ts, __u32 hidden) {
+                                      __u32 captured, __u64 ts, __u32 hidden, __u8 data_flags) {
   struct redeye_data_event* ev = (struct redeye_data_event*)s->raw;
-  if (total > captured) count_stat(REDEYE_STAT_BYTES_TRUNCATED, total - captured);
+  /* Spans leave DATA payloads out on purpose; what the walk could not keep it counts itself. */
+  if (total > captured && !(data_flags & REDEYE_DATA_SPANS))
+    count_stat(REDEYE_STAT_BYTES_TRUNCATED, total - captured);
   fill_header(&ev->hdr, REDEYE_EV_DATA, tgid, args->fd, conn->conn_id, ts);
   ev->total_len = total;
   ev->captured_len = captured;
   ev->direction = args->direction;
   ev->protocol = conn->protocol;
   ev->role = conn->role;
-  ev->pad = 0;
+  ev->flags = data_flags;
   ev->hidden_messages = hidden;
   __u64 size = sizeof(struct redeye_data_event) +
                bounded_len(captured, REDEYE_MAX_CAPTURE + REDEYE_INFER_WINDOW);

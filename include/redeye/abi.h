@@ -72,13 +72,15 @@ enum redeye_drop_reason {
 
 /* Kernel-side counters that are not drops. Index into the `stats` per-CPU array. */
 enum redeye_stat {
-  REDEYE_STAT_SYSCALLS_SEEN = 0,     /* socket reads/writes of followed processes */
-  REDEYE_STAT_BYTES_TRUNCATED = 1,   /* payload bytes beyond the capture limit (not copied) */
-  REDEYE_STAT_CONN_CLASSIFIED = 2,   /* connections recognised as a known protocol */
-  REDEYE_STAT_CONN_UNCLASSIFIED = 3, /* connections no rule recognised: given up on after
-                                        REDEYE_CLASSIFY_ATTEMPTS, or ended before that */
-  REDEYE_STAT_FRAMING_LOST = 4,      /* PostgreSQL streams the kernel stopped framing */
-  REDEYE_STAT_MAX = 5,
+  REDEYE_STAT_SYSCALLS_SEEN = 0,       /* socket reads/writes of followed processes */
+  REDEYE_STAT_BYTES_TRUNCATED = 1,     /* payload bytes beyond the capture limit (not copied) */
+  REDEYE_STAT_CONN_CLASSIFIED = 2,     /* connections recognised as a known protocol */
+  REDEYE_STAT_CONN_UNCLASSIFIED = 3,   /* connections no rule recognised: given up on after
+                                          REDEYE_CLASSIFY_ATTEMPTS, or ended before that */
+  REDEYE_STAT_FRAMING_LOST = 4,        /* PostgreSQL streams the kernel stopped framing */
+  REDEYE_STAT_H2_FRAMING_LOST = 5,     /* HTTP/2 directions whose frames the walk lost */
+  REDEYE_STAT_H2_BYTES_NOT_COPIED = 6, /* HTTP/2 frame bytes the walk wanted but had no room for */
+  REDEYE_STAT_MAX = 7,
 };
 
 /* Largest pid the process filter can hold: the kernel's PID_MAX_LIMIT on 64-bit. Userspace
@@ -124,6 +126,20 @@ struct redeye_conn_open_event {
   __u64 sock; /* kernel address of the struct sock: at most one live connection per value */
 };
 
+/* redeye_data_event.flags */
+/* data[] is not a prefix but the parts of the syscall's bytes the HTTP/2 frame walk kept
+ * (h2_walk.h): a table of REDEYE_MAX_SPANS struct redeye_span (in order, unused entries
+ * zero), then the spans' bytes one after the other. Bytes between spans were not copied. */
+#define REDEYE_DATA_SPANS 1
+#define REDEYE_MAX_SPANS 64
+/* Bytes the spans of one event may hold. */
+#define REDEYE_SPAN_BYTES 4096
+
+struct redeye_span {
+  __u32 offset; /* in the syscall's bytes */
+  __u32 len;
+};
+
 struct redeye_data_event {
   struct redeye_event_header hdr;
   __u32 total_len;    /* bytes the syscall moved */
@@ -131,7 +147,7 @@ struct redeye_data_event {
   __u8 direction;     /* enum redeye_direction */
   __u8 protocol;      /* enum redeye_protocol */
   __u8 role;          /* enum redeye_role */
-  __u8 pad;
+  __u8 flags;         /* REDEYE_DATA_* */
   /* Messages that started in the bytes not captured and that userspace would have counted
    * (PostgreSQL backend stream: completions); 0 where the kernel does not frame. */
   __u32 hidden_messages;
@@ -193,6 +209,16 @@ struct redeye_pg_framing {
   __u8 partial[5];
 };
 
+/* One direction of an HTTP/2 connection for the frame walk (h2_walk.h, socket hooks). */
+struct redeye_h2_framing {
+  __u32 skip;       /* payload bytes of the current frame still to come */
+  __u32 copy;       /* of those, how many at their front the walk copies */
+  __u8 state;       /* enum h2_walk_state */
+  __u8 partial_len; /* bytes of a frame header split across syscalls, in partial[] */
+  __u8 partial[9];
+  __u8 pad;
+};
+
 /* Per-connection state kept by the kernel, key: the struct sock address. A sock is freed only
  * after it reached TCP_CLOSE, where its entry is deleted, so a reused address never inherits
  * a stale entry. */
@@ -206,7 +232,10 @@ struct redeye_conn_state {
   __u8 role;
   __u8 classify_attempts;
   __u8 pending; /* 1: its first bytes wait in the pending_first map (a split first message) */
-  struct redeye_pg_framing pg; /* PostgreSQL only, socket hooks (syscall hooks: a map) */
+  union {
+    struct redeye_pg_framing pg;    /* PostgreSQL only, socket hooks (syscall hooks: a map) */
+    struct redeye_h2_framing h2[2]; /* HTTP/2 only, socket hooks: by enum redeye_direction */
+  };
 };
 
 #endif /* REDEYE_ABI_H */

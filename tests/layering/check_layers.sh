@@ -16,7 +16,7 @@ declare -A ALLOWED=(
   [web]="metrics text"
   [bpf]="config host text redeye"
   [protocols]="config discovery host metrics text redeye"
-  [conn]="config discovery host metrics protocols text redeye"
+  [conn]="bpf config discovery host metrics protocols text redeye"
   [agent]="*"
 )
 

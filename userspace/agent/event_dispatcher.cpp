@@ -17,7 +17,7 @@ void EventDispatcher::operator()(const redeye_conn_open_event* ev) {
 
 void EventDispatcher::operator()(const DataEvent& ev) {
   self_.event_received(EventKind::kData);
-  table_.on_data(*ev.header, ev.payload);
+  table_.on_data(*ev.header, ev.payload, ev.span_table);
 }
 
 void EventDispatcher::operator()(const redeye_conn_close_event* ev) {

@@ -6,6 +6,8 @@
 #include <optional>
 #include <vector>
 
+#include "bpf/event_decoder.h"
+
 namespace redeye {
 
 struct ConnectionTable::Connection {
@@ -73,7 +75,8 @@ void ConnectionTable::on_open(const redeye_conn_open_event& ev) {
   self_.set_connections_tracked(connections_.size());
 }
 
-void ConnectionTable::on_data(const redeye_data_event& ev, std::span<const uint8_t> payload) {
+void ConnectionTable::on_data(const redeye_data_event& ev, std::span<const uint8_t> payload,
+                              std::span<const uint8_t> span_table) {
   auto it = connections_.find(ev.hdr.conn_id);
   if (it == connections_.end()) {
     // A process followed only until discovery decided it is not a service: not a loss.
@@ -96,12 +99,34 @@ void ConnectionTable::on_data(const redeye_data_event& ev, std::span<const uint8
     }
   }
   if (!conn.conversation) return;
-  const protocols::Chunk chunk{payload, ev.total_len - ev.captured_len, ev.hdr.ts_ns,
-                               ev.hidden_messages, protocols::ByteSource::kSocket};
-  if (ev.direction == REDEYE_DIR_INBOUND) {
-    conn.conversation->on_inbound(chunk);
-  } else {
-    conn.conversation->on_outbound(chunk);
+  protocols::Conversation& conversation = *conn.conversation;
+  const bool inbound = ev.direction == REDEYE_DIR_INBOUND;
+  auto feed = [&](std::span<const uint8_t> bytes, uint64_t uncaptured, uint32_t hidden) {
+    const protocols::Chunk chunk{bytes, uncaptured, ev.hdr.ts_ns, hidden,
+                                 protocols::ByteSource::kSocket};
+    if (inbound) {
+      conversation.on_inbound(chunk);
+    } else {
+      conversation.on_outbound(chunk);
+    }
+  };
+  if (!(ev.flags & REDEYE_DATA_SPANS)) {
+    feed(payload, ev.total_len - ev.captured_len, ev.hidden_messages);
+    return;
+  }
+  const size_t spans = span_table.size() / sizeof(redeye_span);
+  if (spans == 0) {
+    feed({}, ev.total_len, 0);
+    return;
+  }
+  const uint32_t first = span_at(span_table, 0).offset;
+  if (first > 0) feed({}, first, 0);
+  size_t at = 0;
+  for (size_t i = 0; i < spans; ++i) {
+    const redeye_span span = span_at(span_table, i);
+    const uint64_t next = i + 1 < spans ? span_at(span_table, i + 1).offset : ev.total_len;
+    feed(payload.subspan(at, span.len), next - (uint64_t{span.offset} + span.len), 0);
+    at += span.len;
   }
 }
 

@@ -29,7 +29,11 @@ class ConnectionTable {
   ~ConnectionTable();
 
   void on_open(const redeye_conn_open_event& ev);
-  void on_data(const redeye_data_event& ev, std::span<const uint8_t> payload);
+  // `payload`: the captured bytes; with REDEYE_DATA_SPANS the spans' bytes, `span_table` their
+  // checked table (bpf/event_decoder.h): each span reaches the conversation as one chunk,
+  // the bytes up to the next span as its uncaptured part.
+  void on_data(const redeye_data_event& ev, std::span<const uint8_t> payload,
+               std::span<const uint8_t> span_table = {});
   void on_close(const redeye_conn_close_event& ev);
   void on_process_exit(uint32_t tgid, uint64_t ts_ns);
 

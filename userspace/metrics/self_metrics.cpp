@@ -165,10 +165,18 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
                       .add(stat(REDEYE_STAT_CONN_UNCLASSIFIED), {{"result", "unknown"}})
                       .take());
     out.push_back(counter_family("redeye_kernel_framing_lost_total",
-                                 "Connections whose message framing the kernel stopped following "
-                                 "(it counts PostgreSQL completions in bytes it does not copy): "
-                                 "a length that cannot be, encryption, or a burst past its walk.")
+                                 "Times the kernel stopped following a stream's message framing "
+                                 "(postgresql: it counts completions in bytes it does not copy; "
+                                 "http2: it walks frames to keep header blocks): a length or "
+                                 "frame that cannot be, encryption, or a burst past its walk.")
                       .add(stat(REDEYE_STAT_FRAMING_LOST), {{"protocol", "postgresql"}})
+                      .add(stat(REDEYE_STAT_H2_FRAMING_LOST), {{"protocol", "http2"}})
+                      .take());
+    out.push_back(counter_family("redeye_kernel_http2_bytes_not_copied_total",
+                                 "HTTP/2 frame headers and header-block bytes the kernel's frame "
+                                 "walk wanted to send but had no room for in the syscall's event "
+                                 "(more than 64 spans or 4096 bytes): userspace sees a gap.")
+                      .add(stat(REDEYE_STAT_H2_BYTES_NOT_COPIED))
                       .take());
   }
   if (!kernel_.io_hooks.empty()) {
