@@ -12,6 +12,7 @@ PACKAGES=(
   libbpf-dev bpftool libelf-dev zlib1g-dev
   # userspace libraries
   prometheus-cpp-dev libcli11-dev libspdlog-dev libfmt-dev libyaml-cpp-dev libre2-dev libssl-dev
+  libnghttp2-dev
   # tests: unit (gtest) and fuzz (libFuzzer runtime of clang 14)
   libgtest-dev googletest libclang-rt-14-dev
   # integration tests and benchmarks: real servers and clients

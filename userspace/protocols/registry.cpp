@@ -2,6 +2,7 @@
 #include "metrics/self_metrics.h"
 #include "protocols/amqp/amqp_protocol.h"
 #include "protocols/http/http_protocol.h"
+#include "protocols/http2/http2_protocol.h"
 #include "protocols/postgres/postgres_protocol.h"
 #include "protocols/protocol.h"
 
@@ -12,6 +13,7 @@ std::span<const ProtocolDescriptor* const> registered_protocols() {
       &http::descriptor(),
       &postgres::descriptor(),
       &amqp::descriptor(),
+      &http2::descriptor(),
   };
   return kTable;
 }
