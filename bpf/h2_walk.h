@@ -13,7 +13,7 @@
  * A direction starts (and restarts after losing its frames) in RESYNC: a syscall that starts
  * with the client preface or with a frame header the inference rule finds plausible puts it
  * in step; until then its bytes are sent as a gap. Bytes the walk wants but has no room for
- * (more than REDEYE_MAX_SPANS spans or REDEYE_SPAN_BYTES bytes in one syscall) are not copied
+ * (more than REDEYE_MAX_SPANS spans or REDEYE_SPAN_BYTES - 1 bytes in one syscall) are not copied
  * and counted in REDEYE_STAT_H2_BYTES_NOT_COPIED; userspace sees the gap and resynchronises.
  * A frame header that cannot be HTTP/2 (unknown type, reserved bit) loses the framing
  * (REDEYE_STAT_H2_FRAMING_LOST) and puts the direction back in RESYNC. */
@@ -57,7 +57,9 @@ static __always_inline int h2_keep(struct h2_walk* w, __u32 offset, __u32 len) {
                 w->s->spans[(n - 1) & (REDEYE_MAX_SPANS - 1)].offset +
                         w->s->spans[(n - 1) & (REDEYE_MAX_SPANS - 1)].len ==
                     offset;
-  if (len > REDEYE_SPAN_BYTES - w->used || (!extend && n >= REDEYE_MAX_SPANS)) {
+  /* Strictly below REDEYE_SPAN_BYTES, so that the table after the bytes starts at an offset
+   * the 0x1fff mask keeps as it is. */
+  if (len >= REDEYE_SPAN_BYTES - w->used || (!extend && n >= REDEYE_MAX_SPANS)) {
     w->not_copied += len;
     return 0;
   }

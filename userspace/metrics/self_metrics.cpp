@@ -175,7 +175,7 @@ std::vector<prometheus::MetricFamily> SelfMetrics::Collect() const {
     out.push_back(counter_family("redeye_kernel_http2_bytes_not_copied_total",
                                  "HTTP/2 frame headers and header-block bytes the kernel's frame "
                                  "walk wanted to send but had no room for in the syscall's event "
-                                 "(more than 64 spans or 4096 bytes): userspace sees a gap.")
+                                 "(more than 64 spans or 8191 bytes): userspace sees a gap.")
                       .add(stat(REDEYE_STAT_H2_BYTES_NOT_COPIED))
                       .take());
   }
