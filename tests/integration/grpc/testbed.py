@@ -250,7 +250,7 @@ class GoClient:
     """redeye-grpc-client; `tag` goes on its command line for the agent's config rules."""
 
     def __init__(self, binary: str, addr: str, calls: str, workdir: str, tag: str,
-                 then: str = "", concurrency: int = 1, timeout: str = "",
+                 then: str = "", concurrency: int = 1, timeout: str = "", jitter: str = "",
                  wait_go: bool = True, wrap: Optional[List[str]] = None,
                  env: Optional[Dict[str, str]] = None) -> None:
         self.tag = tag
@@ -261,6 +261,8 @@ class GoClient:
             argv += ["--then", then]
         if timeout:
             argv += ["--timeout", timeout]
+        if jitter:
+            argv += ["--timeout-jitter", jitter]
         if wait_go:
             argv.append("--wait-go")
         h.log("starting " + " ".join(argv))

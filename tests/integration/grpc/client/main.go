@@ -2,7 +2,7 @@
 // makes the calls it is told to on ONE channel (one TCP connection) and prints what it got.
 //
 //	redeye-grpc-client --addr 127.0.0.1:PORT --calls KIND=N[,KIND=N...] [--concurrency C]
-//	                   [--timeout DUR] [--then KIND=N,...] [--wait-go]
+//	                   [--timeout DUR [--timeout-jitter DUR]] [--then KIND=N,...] [--wait-go]
 //
 // Kinds (method -> expected status):
 //
@@ -33,17 +33,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand"
 	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	wrapperspb "github.com/golang/protobuf/ptypes/wrappers"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
-	wrapperspb "github.com/golang/protobuf/ptypes/wrappers"
 )
 
 // OpenTelemetry / gRPC status names (rpc.response.status_code).
@@ -125,6 +126,7 @@ type runner struct {
 	conn    *grpc.ClientConn
 	health  healthpb.HealthClient
 	timeout time.Duration
+	jitter  time.Duration // added to timeout per call, uniformly in [0, jitter), whole ms
 
 	mu         sync.Mutex
 	counts     map[string]map[string]int
@@ -134,7 +136,11 @@ type runner struct {
 
 func (r *runner) ctx() (context.Context, context.CancelFunc) {
 	if r.timeout > 0 {
-		return context.WithTimeout(context.Background(), r.timeout)
+		d := r.timeout
+		if r.jitter >= time.Millisecond {
+			d += time.Duration(rand.Int63n(int64(r.jitter/time.Millisecond))) * time.Millisecond
+		}
+		return context.WithTimeout(context.Background(), d)
 	}
 	// Bounded all the same, but without a deadline on the wire (no grpc-timeout header).
 	ctx, cancel := context.WithCancel(context.Background())
@@ -265,6 +271,8 @@ func main() {
 	thenSpec := flag.String("then", "", "second phase, after a stdin line: KIND=N,...")
 	concurrency := flag.Int("concurrency", 1, "goroutines making calls at once")
 	timeout := flag.Duration("timeout", 0, "deadline of the plain calls (0: none on the wire)")
+	jitter := flag.Duration("timeout-jitter", 0, "spread the plain calls' deadlines over [timeout, timeout+jitter): "+
+		"distinct grpc-timeout values, each a new HPACK dynamic-table entry")
 	waitGo := flag.Bool("wait-go", false, "wait for a stdin line before dialing")
 	_ = flag.String("tag", "", "ignored: a marker on the command line for the agent's config rules")
 	flag.Parse()
@@ -296,7 +304,7 @@ func main() {
 		os.Exit(3)
 	}
 	emit(map[string]interface{}{"event": "connected"})
-	r := &runner{conn: conn, health: healthpb.NewHealthClient(conn), timeout: *timeout}
+	r := &runner{conn: conn, health: healthpb.NewHealthClient(conn), timeout: *timeout, jitter: *jitter}
 	for i, calls := range phases {
 		if i == 1 {
 			if *thenSpec == "" {

@@ -38,6 +38,7 @@ import (
 	"syscall"
 	"time"
 
+	wrapperspb "github.com/golang/protobuf/ptypes/wrappers"
 	grpc_prometheus "github.com/grpc-ecosystem/go-grpc-prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
@@ -45,7 +46,6 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
-	wrapperspb "github.com/golang/protobuf/ptypes/wrappers"
 )
 
 const knownService = "redeye.test.Known"
