@@ -548,6 +548,10 @@ def main(default_parts=("go",)) -> int:
     if parts == ["h2c"] and not os.access(H2LOAD, os.X_OK):
         h.skip(f"{H2LOAD} is missing (scripts/install-deps.sh: nghttp2-client)")
     cache_root = args.cache_dir or tb.default_cache_root(args.redeye)
+    if "node" in parts:
+        node_dir, why = tb.install_grpc_js(cache_root)
+        if node_dir is None and parts == ["node"]:
+            h.skip(f"the @grpc/grpc-js part: {why}")
 
     work = tempfile.mkdtemp(prefix="redeye-it-grpc-")
     os.chmod(work, 0o755)
