@@ -21,7 +21,7 @@ CallTracker::Stream* CallTracker::find(uint32_t id) {
 
 void CallTracker::settle(uint32_t id, H2NotMeasured why) {
   sink_.on_not_measured(why, 1);
-  if (settled_.size() == kMaxSettled) settled_.pop_front();
+  if (settled_.size() == kMaxSettled) settled_.erase(settled_.begin());
   settled_.push_back(id);
 }
 

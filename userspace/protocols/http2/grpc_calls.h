@@ -6,7 +6,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <span>
 #include <string>
 #include <string_view>
@@ -68,7 +67,7 @@ class CallTracker {
 
   Http2EventSink& sink_;
   std::vector<Stream> streams_;
-  std::deque<uint32_t> settled_;
+  std::vector<uint32_t> settled_;  // oldest first
   uint32_t max_request_id_ = 0;
   bool grpc_connection_ = false;  // a block of this connection showed gRPC
   uint64_t started_ = 0;

@@ -32,7 +32,7 @@ void H2Direction::announce(const Settings& s) {
 void H2Direction::acknowledged() {
   if (pending_.empty()) return;  // announced before the agent joined
   const Settings s = pending_.front();
-  pending_.pop_front();
+  pending_.erase(pending_.begin());
   apply(s);
 }
 

@@ -6,7 +6,6 @@
 
 #include <array>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <span>
 #include <vector>
@@ -109,7 +108,7 @@ class H2Direction : private FrameHandler {
   uint8_t setting_have_ = 0;
   bool settings_lost_ = false;
   Settings settings_;
-  std::deque<Settings> pending_;  // announced for this direction, not yet acknowledged
+  std::vector<Settings> pending_;  // announced for this direction, not yet acknowledged
 };
 
 }  // namespace redeye::http2

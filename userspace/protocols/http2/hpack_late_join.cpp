@@ -21,17 +21,19 @@ void LateJoinDecoder::restart() {
 
 const LateJoinDecoder::Entry* LateJoinDecoder::dynamic_entry(uint32_t index) const {
   const uint64_t age = index - kStaticTableSize - 1;
-  return age < entries_.size() ? &entries_[age] : nullptr;
+  return age < entries_.size() ? &entries_[entries_.size() - 1 - age] : nullptr;
 }
 
 void LateJoinDecoder::insert(Entry entry) {
   ++insertions_;
   kept_bytes_ += entry.name.size() + entry.value.size();
-  entries_.push_front(std::move(entry));
-  while (entries_.size() > kMaxEntries || kept_bytes_ > kMaxKeptBytes) {
-    kept_bytes_ -= entries_.back().name.size() + entries_.back().value.size();
-    entries_.pop_back();
+  entries_.push_back(std::move(entry));
+  size_t evicted = 0;
+  while (entries_.size() - evicted > kMaxEntries || kept_bytes_ > kMaxKeptBytes) {
+    kept_bytes_ -= entries_[evicted].name.size() + entries_[evicted].value.size();
+    ++evicted;
   }
+  if (evicted != 0) entries_.erase(entries_.begin(), entries_.begin() + static_cast<long>(evicted));
 }
 
 DecodeResult LateJoinDecoder::decode_fields(std::span<const uint8_t> block, FieldSink& sink,

@@ -13,10 +13,10 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "protocols/http2/hpack_field.h"
 
@@ -54,7 +54,7 @@ class LateJoinDecoder {
   const Entry* dynamic_entry(uint32_t index) const;
   void insert(Entry entry);
 
-  std::deque<Entry> entries_;  // newest first: entries_[k] is dynamic index 62 + k
+  std::vector<Entry> entries_;  // oldest first: the last one is dynamic index 62
   size_t kept_bytes_ = 0;
   uint64_t insertions_ = 0;  // since the join (or the last restart)
 };

@@ -50,12 +50,10 @@ Http2Metrics::Http2Metrics(metrics::Registry& registry, uint32_t method_limit, u
                         "Response messages per gRPC call seen from the server."),
               metrics::ServicePortLimits(port_limit)} {}
 
-std::string_view Http2Metrics::method_label(const ServiceIdentity& service,
-                                            std::string_view method) {
-  if (method.empty()) {
-    unresolved_method_.Increment();
-    return kOtherLabel;
-  }
+std::string_view Http2Metrics::method_label(const ServiceIdentity& service, std::string_view method,
+                                            bool& overflowed) {
+  overflowed = false;
+  if (method.empty()) return kOtherLabel;
   auto known = methods_.find(service);
   if (known == methods_.end())
     known = methods_.emplace(service, std::set<std::string, std::less<>>()).first;
@@ -63,7 +61,7 @@ std::string_view Http2Metrics::method_label(const ServiceIdentity& service,
   const auto it = methods.find(method);
   if (it != methods.end()) return *it;
   if (methods.size() >= method_limit_) {
-    method_overflows_.fetch_add(1, std::memory_order_relaxed);
+    overflowed = true;
     return kOtherLabel;
   }
   return *methods.emplace(method).first;
@@ -92,18 +90,24 @@ const Http2Metrics::Series& Http2Metrics::series(const RpcEndpoint& endpoint,
   return it->second;
 }
 
-void Http2Metrics::record(const RpcEndpoint& endpoint, const GrpcCall& call) {
-  const std::string_view method = method_label(endpoint.service, call.method);
-  std::string_view status = call.status;
-  if (status.empty()) {
-    unresolved_status_.Increment();
-    status = kOtherLabel;
-  }
-  const Series& s = series(endpoint, method, status);
-  s.duration->Observe(static_cast<double>(call.end_ns - call.start_ns) / 1e9);
-  if (call.requests) s.requests->Observe(*call.requests);
-  if (call.responses) s.responses->Observe(*call.responses);
-  if (s.port_overflowed) port_overflows_.fetch_add(1, std::memory_order_relaxed);
+Http2Metrics::Target Http2Metrics::target(const RpcEndpoint& endpoint, std::string_view method,
+                                          std::string_view status) {
+  Target t{};
+  const std::string_view method_value = method_label(endpoint.service, method, t.method_overflowed);
+  t.method_unresolved = method.empty();
+  t.status_unresolved = status.empty();
+  t.series = &series(endpoint, method_value, status.empty() ? kOtherLabel : status);
+  return t;
+}
+
+void Http2Metrics::record(const Target& t, const GrpcCall& call) {
+  if (t.method_unresolved) unresolved_method_.Increment();
+  if (t.status_unresolved) unresolved_status_.Increment();
+  if (t.method_overflowed) method_overflows_.fetch_add(1, std::memory_order_relaxed);
+  if (t.series->port_overflowed) port_overflows_.fetch_add(1, std::memory_order_relaxed);
+  t.series->duration->Observe(static_cast<double>(call.end_ns - call.start_ns) / 1e9);
+  if (call.requests) t.series->requests->Observe(*call.requests);
+  if (call.responses) t.series->responses->Observe(*call.responses);
 }
 
 void Http2Metrics::forget_service(const ServiceIdentity& service) {

@@ -40,24 +40,39 @@ class Http2Metrics {
   Http2Metrics(metrics::Registry& registry, uint32_t method_limit, uint32_t port_limit,
                SelfMetrics& self);
 
-  void record(const RpcEndpoint& endpoint, const GrpcCall& call);
-  // Drops the cached series, method and port budgets of `service`.
-  void forget_service(const ServiceIdentity& service);
-
- private:
   struct Series {
     metrics::Histogram* duration;
     metrics::Histogram* requests;
     metrics::Histogram* responses;
     bool port_overflowed;
   };
+  // Where calls of one method and status (as the conversation reported them, "" = not
+  // decoded) go, and which labels were folded into _OTHER. Valid until forget_service of its
+  // service, so a connection may keep it.
+  struct Target {
+    const Series* series;
+    bool method_overflowed;  // past the service's method limit
+    bool method_unresolved;
+    bool status_unresolved;
+  };
+  Target target(const RpcEndpoint& endpoint, std::string_view method, std::string_view status);
+  void record(const Target& target, const GrpcCall& call);
+  void record(const RpcEndpoint& endpoint, const GrpcCall& call) {
+    record(target(endpoint, call.method, call.status), call);
+  }
+  // Drops the cached series, method and port budgets of `service`.
+  void forget_service(const ServiceIdentity& service);
+
+ private:
   struct Side {
     metrics::Family<metrics::Histogram>& duration;
     metrics::Family<metrics::Histogram>& requests;
     metrics::Family<metrics::Histogram>& responses;
     metrics::ServicePortLimits ports;
   };
-  std::string_view method_label(const ServiceIdentity& service, std::string_view method);
+  // The rpc_method label of `method` ("" = not decoded); `overflowed` when the limit folded it.
+  std::string_view method_label(const ServiceIdentity& service, std::string_view method,
+                                bool& overflowed);
   const Series& series(const RpcEndpoint& endpoint, std::string_view method,
                        std::string_view status);
 

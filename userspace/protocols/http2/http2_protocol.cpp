@@ -1,6 +1,8 @@
 #include "protocols/http2/http2_protocol.h"
 
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "config/config.h"
 #include "discovery/service_info.h"
@@ -24,7 +26,7 @@ class MetricsSink : public Http2EventSink {
         metrics_(metrics),
         self_(self) {}
 
-  void on_call(const GrpcCall& call) override { metrics_.record(endpoint_, call); }
+  void on_call(const GrpcCall& call) override { metrics_.record(target(call), call); }
   void on_anomaly(H2Anomaly anomaly, uint64_t n) override {
     self_.parse_error(kProtocolLabel, std::string(anomaly_name(anomaly)), n);
   }
@@ -33,9 +35,24 @@ class MetricsSink : public Http2EventSink {
   }
 
  private:
+  // A connection's calls use a few methods and statuses: their targets are kept here (valid
+  // while the connection lives: forget_service comes only once it is closed).
+  static constexpr size_t kCachedTargets = 8;
+  Http2Metrics::Target target(const GrpcCall& call) {
+    for (const auto& [method, status, t] : cache_) {
+      if (method == call.method && status == call.status) return t;
+    }
+    const Http2Metrics::Target t = metrics_.target(endpoint_, call.method, call.status);
+    if (cache_.size() < kCachedTargets) {
+      cache_.emplace_back(std::string(call.method), std::string(call.status), t);
+    }
+    return t;
+  }
+
   RpcEndpoint endpoint_;
   Http2Metrics& metrics_;
   SelfMetrics& self_;
+  std::vector<std::tuple<std::string, std::string, Http2Metrics::Target>> cache_;
 };
 
 class Http2Handler : public protocols::ProtocolHandler {

@@ -7,8 +7,11 @@
 #include <map>
 #include <string>
 
+#include "config/config.h"
+#include "h2_test_util.h"
 #include "metrics/self_metrics.h"
 #include "metrics/single_writer.h"
+#include "protocols/http2/http2_protocol.h"
 
 namespace redeye::http2 {
 namespace {
@@ -132,6 +135,64 @@ TEST(Http2Metrics, ServerPortLimit) {
   }
   EXPECT_EQ(by_port, (std::map<std::string, uint64_t>{{"50051", 1}, {"_OTHER", 1}}));
   EXPECT_EQ(self.server_port_overflows("http2").load(), 1u);
+}
+
+// Through the handler: each role's calls in its family, repeated calls through the
+// connection's cached targets, undecoded labels still counted each time.
+TEST(Http2Handler, RecordsCallsOfBothRoles) {
+  metrics::Registry registry;
+  SelfMetrics self;
+  const Config config;
+  auto handler = descriptor().create({registry, self, config});
+  const ServiceInfo svc = service();
+  for (protocols::Role role : {protocols::Role::kServer, protocols::Role::kClient}) {
+    auto conversation = handler->open({svc, role, 50051, 40000, "10.0.0.9"});
+    ASSERT_NE(conversation, nullptr);
+    test::Deflater client_enc, server_enc;
+    auto to_server = [&](const std::string& b, uint64_t ts) {
+      const auto c = test::chunk(b, ts);
+      role == protocols::Role::kServer ? conversation->on_inbound(c) : conversation->on_outbound(c);
+    };
+    auto to_client = [&](const std::string& b, uint64_t ts) {
+      const auto c = test::chunk(b, ts);
+      role == protocols::Role::kServer ? conversation->on_outbound(c) : conversation->on_inbound(c);
+    };
+    to_server(test::kPreface + test::settings(), 1);
+    to_client(test::settings() + test::settings_ack(), 2);
+    for (uint32_t i = 0; i < 3; ++i) {
+      const uint32_t stream = 2 * i + 1;
+      to_server(test::headers(stream, client_enc.block(test::grpc_request("/a.S/Get")), false) +
+                    test::data(stream, test::message("q"), true),
+                1000 * (i + 1));
+      to_client(test::headers(stream, server_enc.block(test::grpc_response()), false) +
+                    test::data(stream, test::message("r"), false) +
+                    test::headers(stream, server_enc.block(test::grpc_trailers(0)), true),
+                1000 * (i + 1) + 500);
+    }
+    to_server(test::headers(7, "\x80", true), 5000);  // undecodable: counted
+    conversation->on_close(6000);
+  }
+  const auto server = series(registry, "rpc_server_call_duration_seconds");
+  ASSERT_EQ(server.size(), 1u);
+  EXPECT_EQ(server.begin()->second, 3u);
+  EXPECT_EQ(server.begin()->first.at("server_port"), "50051");
+  const auto client = series(registry, "rpc_client_call_duration_seconds");
+  ASSERT_EQ(client.size(), 1u);
+  EXPECT_EQ(client.begin()->second, 3u);
+  EXPECT_EQ(client.begin()->first.at("server_port"), "40000");
+  EXPECT_EQ(client.begin()->first.at("server_address"), "10.0.0.9");
+  bool counted = false;
+  for (const auto& f : self.Collect()) {
+    if (f.name != "redeye_parse_errors_total") continue;
+    for (const auto& m : f.metric) {
+      std::map<std::string, std::string> labels;
+      for (const auto& l : m.label) labels[l.name] = l.value;
+      if (labels["protocol"] == "http2" && labels["kind"] == "header_block_undecodable") {
+        counted = m.counter.value == 2;
+      }
+    }
+  }
+  EXPECT_TRUE(counted);
 }
 
 }  // namespace
