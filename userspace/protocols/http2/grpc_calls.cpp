@@ -21,6 +21,10 @@ CallTracker::Stream* CallTracker::find(uint32_t id) {
 
 void CallTracker::settle(uint32_t id, H2NotMeasured why) {
   sink_.on_not_measured(why, 1);
+  remember(id);
+}
+
+void CallTracker::remember(uint32_t id) {
   if (settled_.size() == kMaxSettled) settled_.erase(settled_.begin());
   settled_.push_back(id);
 }
@@ -141,6 +145,7 @@ void CallTracker::finish(size_t index, uint64_t ts_ns, std::string_view forced_s
   Stream s = std::move(streams_[index]);
   streams_[index] = std::move(streams_.back());
   streams_.pop_back();
+  if (!forced_status.empty()) remember(s.id);
 
   Kind kind = s.kind;
   if (kind == Kind::kUnknown) {

@@ -58,6 +58,9 @@ class CallTracker {
   Stream* find(uint32_t id);
   // Counts `id` as not measured for `why` now; its later frames are ignored.
   void settle(uint32_t id, H2NotMeasured why);
+  // Ignores the later frames of `id` (a call ended by RST_STREAM or GOAWAY: the peer may still
+  // send the response's end it wrote before it saw the reset).
+  void remember(uint32_t id);
   // Whether `id` was settled; forgets it when its stream ends.
   bool settled(uint32_t id, bool ended);
   // Reports the call (or why it is not one) and forgets the stream. `forced_status`: the

@@ -206,6 +206,8 @@ TEST(Http2Conversation, RstStreamEndsTheCall) {
   w.server(test::rst_stream(1, 0x8) + test::rst_stream(3, 0x7) + test::rst_stream(5, 0xb));
   w.client(test::rst_stream(7, 0x2));  // the client resets it
   w.server(test::rst_stream(1, 0x8));  // a reset after the end: nothing more
+  // The server's trailers for stream 7, written before it saw the client's reset.
+  w.server(test::headers(7, w.server_enc.block(test::grpc_trailers(4)), true));
   const Recorder r = both(w.pieces);
   EXPECT_EQ(r.calls,
             (std::vector<std::string>{"r.S/A CANCELLED 1/0", "r.S/B UNAVAILABLE 1/0",
