@@ -53,10 +53,8 @@ struct h2_walk {
 static __always_inline int h2_keep(struct h2_walk* w, __u32 offset, __u32 len) {
   if (len == 0) return 0;
   __u32 n = w->nspans;
-  bool extend = n > 0 && n <= REDEYE_MAX_SPANS &&
-                w->s->spans[(n - 1) & (REDEYE_MAX_SPANS - 1)].offset +
-                        w->s->spans[(n - 1) & (REDEYE_MAX_SPANS - 1)].len ==
-                    offset;
+  struct redeye_span* last = &w->s->spans[(n - 1) & (REDEYE_MAX_SPANS - 1)];
+  bool extend = n > 0 && last->offset + last->len == offset;
   /* Strictly below REDEYE_SPAN_BYTES, so that the table after the bytes starts at an offset
    * the 0x1fff mask keeps as it is. */
   if (len >= REDEYE_SPAN_BYTES - w->used || (!extend && n >= REDEYE_MAX_SPANS)) {
@@ -68,7 +66,7 @@ static __always_inline int h2_keep(struct h2_walk* w, __u32 offset, __u32 len) {
   asm volatile("%[b] &= 0x1fff" : [b] "+r"(bounded));
   if (bpf_probe_read_user(w->bytes + at, bounded, (const void*)(w->user_buf + offset))) return -1;
   if (extend) {
-    w->s->spans[(n - 1) & (REDEYE_MAX_SPANS - 1)].len += len;
+    last->len += len;
   } else {
     w->s->spans[n & (REDEYE_MAX_SPANS - 1)].offset = offset;
     w->s->spans[n & (REDEYE_MAX_SPANS - 1)].len = len;

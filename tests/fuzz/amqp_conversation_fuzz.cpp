@@ -34,6 +34,7 @@
 
 namespace {
 
+using redeye::fuzz::deliver;
 using redeye::fuzz::feed_schedule;
 using redeye::fuzz::Schedule;
 using redeye::fuzz::Stream;
@@ -125,15 +126,6 @@ void check_holdings(const AmqpConversation& c, const CheckingSink& sink) {
   check(static_cast<int64_t>(c.unacked()) == sink.in_flight);
 }
 
-// The client writes client->broker bytes; the broker reads them.
-void feed(AmqpConversation& conversation, Role role, bool to_broker, const Chunk& chunk) {
-  if (to_broker == (role == Role::kClient)) {
-    conversation.on_outbound(chunk);
-  } else {
-    conversation.on_inbound(chunk);
-  }
-}
-
 struct Result {
   std::vector<std::string> log;
   bool lost_sync = false;
@@ -148,7 +140,7 @@ Result run(Stream to_broker, Stream to_client, const Options& options) {
       to_broker, to_client, options, start,
       [&](bool c2b, std::span<const uint8_t> bytes, uint64_t uncaptured, uint64_t at) {
         sink.elapsed = at - start;
-        feed(conversation, options.role, c2b, Chunk{bytes, uncaptured, at});
+        deliver(conversation, options.role, c2b, Chunk{bytes, uncaptured, at});
         check_holdings(conversation, sink);
       });
   sink.elapsed = ts - start;
@@ -157,8 +149,8 @@ Result run(Stream to_broker, Stream to_client, const Options& options) {
   check(conversation.unacked() == 0 && conversation.pending_confirms() == 0);
   check(conversation.channels() == 0 && conversation.consumers() == 0);
   // A closed conversation starts afresh and stays consistent.
-  feed(conversation, options.role, true, Chunk{to_broker.bytes, 0, ts + 1});
-  feed(conversation, options.role, false, Chunk{to_client.bytes, 0, ts + 2});
+  deliver(conversation, options.role, true, Chunk{to_broker.bytes, 0, ts + 1});
+  deliver(conversation, options.role, false, Chunk{to_client.bytes, 0, ts + 2});
   sink.elapsed = ts + 2 - start;
   check_holdings(conversation, sink);
   conversation.on_close(ts + 3);

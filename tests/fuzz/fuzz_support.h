@@ -107,4 +107,16 @@ uint64_t feed_schedule(Stream first, Stream second, const Schedule& schedule, ui
   return ts;
 }
 
+// Hands a piece of the client->server stream (from_client) or of the server->client stream
+// to `conversation` as the process playing `role` sees it: the client writes what it sends and
+// reads the answers, the server the reverse.
+template <typename Conversation, typename Role, typename Chunk>
+void deliver(Conversation& conversation, Role role, bool from_client, const Chunk& chunk) {
+  if (from_client == (role == Role::kClient)) {
+    conversation.on_outbound(chunk);
+  } else {
+    conversation.on_inbound(chunk);
+  }
+}
+
 }  // namespace redeye::fuzz

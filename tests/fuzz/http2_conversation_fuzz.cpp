@@ -34,6 +34,7 @@
 namespace {
 
 using redeye::fuzz::check;
+using redeye::fuzz::deliver;
 using redeye::fuzz::feed_schedule;
 using redeye::fuzz::Schedule;
 using redeye::fuzz::Stream;
@@ -86,13 +87,7 @@ CheckingSink run(Stream to_server, Stream to_client, const Schedule& options, Ro
   const uint64_t ts = feed_schedule(
       to_server, to_client, options, 1,
       [&](bool first, std::span<const uint8_t> bytes, uint64_t uncaptured, uint64_t at) {
-        const Chunk chunk{bytes, uncaptured, at};
-        // The client writes the client-to-server stream; the server reads it.
-        if (first == (role == Role::kClient)) {
-          conversation.on_outbound(chunk);
-        } else {
-          conversation.on_inbound(chunk);
-        }
+        deliver(conversation, role, first, Chunk{bytes, uncaptured, at});
         check(conversation.open_streams() <= CallTracker::kMaxStreams);
         check(conversation.calls_reported() <= conversation.calls_started());
       });

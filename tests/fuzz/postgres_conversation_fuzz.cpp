@@ -34,6 +34,7 @@
 namespace {
 
 using redeye::fuzz::check;
+using redeye::fuzz::deliver;
 using redeye::fuzz::feed_schedule;
 using redeye::fuzz::Schedule;
 using redeye::fuzz::Stream;
@@ -83,13 +84,7 @@ CheckingSink run(Stream frontend, Stream backend, const Schedule& options, Role 
   const uint64_t ts = feed_schedule(
       frontend, backend, options, 1,
       [&](bool front, std::span<const uint8_t> bytes, uint64_t uncaptured, uint64_t at) {
-        const Chunk chunk{bytes, uncaptured, at};
-        // The client writes the frontend stream; the server reads it.
-        if (front == (role == Role::kClient)) {
-          conversation.on_outbound(chunk);
-        } else {
-          conversation.on_inbound(chunk);
-        }
+        deliver(conversation, role, front, Chunk{bytes, uncaptured, at});
         check(conversation.pending() <= PgMatcher::kMaxPending);
       });
   conversation.on_close(ts);

@@ -119,14 +119,15 @@ void ConnectionTable::on_data(const redeye_data_event& ev, std::span<const uint8
     feed({}, ev.total_len, 0);
     return;
   }
-  const uint32_t first = span_at(span_table, 0).offset;
-  if (first > 0) feed({}, first, 0);
+  redeye_span span = span_at(span_table, 0);
+  if (span.offset > 0) feed({}, span.offset, 0);
   size_t at = 0;
   for (size_t i = 0; i < spans; ++i) {
-    const redeye_span span = span_at(span_table, i);
-    const uint64_t next = i + 1 < spans ? span_at(span_table, i + 1).offset : ev.total_len;
-    feed(payload.subspan(at, span.len), next - (uint64_t{span.offset} + span.len), 0);
+    const redeye_span next =
+        i + 1 < spans ? span_at(span_table, i + 1) : redeye_span{ev.total_len, 0};
+    feed(payload.subspan(at, span.len), next.offset - (uint64_t{span.offset} + span.len), 0);
     at += span.len;
+    span = next;
   }
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <utility>
 
+#include "h2_test_util.h"
 #include "redeye/abi.h"
 #include "redeye/protocol_infer.h"
 
@@ -30,22 +31,9 @@ std::pair<int, int> h2(const std::string& bytes, int direction) {
   return {matched, matched ? role : 0};
 }
 
-std::string frame(unsigned type, unsigned flags, unsigned stream, const std::string& payload) {
-  std::string f;
-  const size_t n = payload.size();
-  f += static_cast<char>((n >> 16) & 0xFF);
-  f += static_cast<char>((n >> 8) & 0xFF);
-  f += static_cast<char>(n & 0xFF);
-  f += static_cast<char>(type);
-  f += static_cast<char>(flags);
-  f += static_cast<char>((stream >> 24) & 0xFF);
-  f += static_cast<char>((stream >> 16) & 0xFF);
-  f += static_cast<char>((stream >> 8) & 0xFF);
-  f += static_cast<char>(stream & 0xFF);
-  return f + payload;
-}
+using http2::test::frame;
+using http2::test::kPreface;
 
-const std::string kPreface = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 // grpc-go's second request on a connection: :method POST, :scheme http, then dynamic refs.
 const std::string kRequestBlock = "\x83\x86\xc3\xc2\xc1\xc0\xbf";
 // A response: :status 200 (static 8), then a dynamic ref.
